@@ -1,0 +1,3 @@
+"""apsco-kg: the knowledge graph of the Asia-Pacific Space Cooperation Organization."""
+
+__version__ = "0.1.0"

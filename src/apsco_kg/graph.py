@@ -1,0 +1,298 @@
+"""Loading the knowledge graph: strict parsing, the provenance rules, and the RDFS closure.
+
+Everything the graph says lives in data/ (facts, as TriG named graphs per source) and ontology/
+(terms). This module turns those files into one in-memory pyoxigraph Store:
+
+* every data quad sits in a named graph that the sources graph describes (prov:wasDerivedFrom);
+* the ontology is loaded into GRAPH <…/graph/ontology> so queries can read labels of terms;
+* the RDFS closure (subClassOf / subPropertyOf of our ontology, including the alignments to ORG,
+  schema.org, SKOS, Dublin Core and PROV) goes into GRAPH <…/graph/inferred>, so a query in any
+  of those vocabularies works without a reasoner.
+
+Files are parsed as bytes with an explicit format (never as a path or URL string handed to a
+library that might fetch it), with pyoxigraph, whose parsers are strict and linear-time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .settings import GRAPH, ID, ONTOLOGY, Settings
+
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+SUBPROP = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subPropertyOf")
+WAS_DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
+
+ONTOLOGY_GRAPH = ox.NamedNode(GRAPH + "ontology")
+INFERRED_GRAPH = ox.NamedNode(GRAPH + "inferred")
+SOURCES_GRAPH = ox.NamedNode(GRAPH + "sources")
+CURATION_GRAPH = ox.NamedNode(GRAPH + "curation")
+# Graphs whose triples are not statements of an article: the machinery around the facts.
+NON_ARTICLE_GRAPHS = frozenset({ONTOLOGY_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH, CURATION_GRAPH})
+
+FORMATS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+}
+
+PREFIXES: dict[str, str] = {
+    "apsco": ONTOLOGY,
+    "id": ID,
+    "graph": GRAPH,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "org": "http://www.w3.org/ns/org#",
+    "schema": "http://schema.org/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "time": "http://www.w3.org/2006/time#",
+    "vann": "http://purl.org/vocab/vann/",
+    "wd": "http://www.wikidata.org/entity/",
+}
+
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+class InputError(Exception):
+    """Bad input: a file that cannot be read as the RDF it claims to be. CLI exit code 2."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
+        self.path = str(path)
+        self.message = message
+        self.line = line
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+def format_for(path: Path, explicit: str | None = None) -> ox.RdfFormat:
+    if explicit:
+        key = explicit if explicit.startswith(".") else "." + explicit
+        key = {".turtle": ".ttl", ".ntriples": ".nt", ".nquads": ".nq", ".json-ld": ".jsonld", ".xml": ".rdf"}.get(key, key)
+        if key in FORMATS:
+            return FORMATS[key]
+        raise InputError(path, f"unknown format {explicit!r}; use one of ttl, trig, nt, nq, jsonld, rdf")
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            path,
+            f"cannot tell the RDF format from the extension {path.suffix or '(none)'!r}; "
+            "name the file .ttl, .trig, .nt, .nq, .jsonld or .rdf, or pass --format",
+        )
+    return fmt
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def parse_bytes(data: bytes, path: Path | str, fmt: ox.RdfFormat, max_bytes: int) -> list[ox.Quad]:
+    """Parse untrusted bytes. Raises InputError naming file, line and column, never a traceback."""
+    if not data.strip():
+        raise InputError(path, "the file is empty: an RDF file needs at least one statement")
+    if len(data) > max_bytes:
+        raise InputError(path, f"the file is {len(data):,} bytes, above the limit of {max_bytes:,}; split it")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(data, exc.start)
+        raise InputError(
+            path, f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded; save the file as UTF-8", line, col
+        ) from None
+    if fmt == ox.RdfFormat.RDF_XML:
+        m = _DTD.search(data)
+        if m:
+            line, col = _line_col(data, m.start())
+            # pyoxigraph 0.5 expands entity bombs (security-risks.md B3): refuse any DTD outright.
+            raise InputError(path, "DOCTYPE and ENTITY declarations are refused in RDF/XML; remove the DTD", line, col)
+    try:
+        return list(ox.parse(data, format=fmt))
+    except SyntaxError as exc:
+        line = exc.lineno if isinstance(exc.lineno, int) else None
+        col = exc.offset if isinstance(exc.offset, int) else None
+        msg = str(exc.msg or exc)
+        msg = re.sub(r"^Parser error at line \d+ between columns \d+ and \d+: ", "", msg)
+        msg = re.sub(r"^Parser error at line \d+ column \d+: ", "", msg)
+        raise InputError(path, f"syntax error: {msg}", line, col) from None
+    except (ValueError, OSError, MemoryError) as exc:
+        raise InputError(path, f"cannot parse as {fmt.name}: {exc}") from None
+
+
+def read_rdf(path: Path, settings: Settings, fmt: str | None = None) -> list[ox.Quad]:
+    rdf_format = format_for(path, fmt)
+    try:
+        size = path.stat().st_size
+        if size > settings.max_input_bytes:
+            raise InputError(path, f"the file is {size:,} bytes, above the limit of {settings.max_input_bytes:,}; split it")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder; name RDF files, or use --data for a data folder") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    return parse_bytes(data, path, rdf_format, settings.max_input_bytes)
+
+
+def rdf_files(folder: Path) -> list[Path]:
+    """The RDF files of a folder, in a stable order (so builds are reproducible)."""
+    if not folder.is_dir():
+        raise InputError(folder, "no such data folder")
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
+
+
+@dataclass
+class KnowledgeGraph:
+    """The loaded dataset plus where each subject came from (for validation reports)."""
+
+    store: ox.Store
+    origins: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    problems: list[StructuralProblem] = field(default_factory=list)
+
+    def quads(self, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
+        return self.store.quads_for_pattern(None, None, None, graph)
+
+    def data_quads(self) -> Iterator[ox.Quad]:
+        """The curated quads: everything but the ontology and the inferred closure."""
+        for q in self.store:
+            if q.graph_name not in (ONTOLOGY_GRAPH, INFERRED_GRAPH):
+                yield q
+
+    def query(self, sparql: str, substitutions: dict[str, ox.Term] | None = None) -> object:
+        subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
+        return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None, prefixes=PREFIXES)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+
+@dataclass(frozen=True)
+class StructuralProblem:
+    """A breach of the provenance rules, reported like a SHACL violation (exit 1), not an input error."""
+
+    path: str
+    focus: str
+    message: str
+
+
+def provenance_problems(quads: list[ox.Quad], path: Path) -> list[StructuralProblem]:
+    problems: list[StructuralProblem] = []
+    for q in quads:
+        if isinstance(q.graph_name, ox.DefaultGraph):
+            problems.append(StructuralProblem(
+                str(path), str(q.subject),
+                f"the statement {q.subject} {q.predicate} {q.object} is outside any GRAPH block; "
+                "put it in the named graph of the source that states it (docs/model.md, 'Provenance')"))
+        elif any(isinstance(t, ox.BlankNode) for t in (q.subject, q.object, q.graph_name)):
+            problems.append(StructuralProblem(
+                str(path), str(q.subject),
+                f"blank node in {q.subject} {q.predicate} {q.object}: give the node an IRI under {ID} "
+                "so dumps stay byte-stable and the node dereferences"))
+    return problems
+
+
+def load_ontology(settings: Settings) -> list[ox.Quad]:
+    quads: list[ox.Quad] = []
+    for path in sorted(settings.ontology_dir.glob("*.ttl")):
+        if path.name == "shapes.ttl":
+            continue
+        for q in read_rdf(path, settings):
+            quads.append(ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH))
+    return quads
+
+
+def rdfs_closure(store: ox.Store) -> list[ox.Quad]:
+    """rdf:type and property entailments of rdfs:subClassOf / rdfs:subPropertyOf (RDFS rules 7, 9, 11, 5).
+
+    Computed in Python over the (small) ontology hierarchy; the data side is one pass over the store.
+    """
+    sub_class: dict[ox.Term, set[ox.Term]] = defaultdict(set)
+    sub_prop: dict[ox.Term, set[ox.Term]] = defaultdict(set)
+    for q in store.quads_for_pattern(None, SUBCLASS, None, None):
+        sub_class[q.subject].add(q.object)
+    for q in store.quads_for_pattern(None, SUBPROP, None, None):
+        sub_prop[q.subject].add(q.object)
+
+    def closure(direct: dict[ox.Term, set[ox.Term]]) -> dict[ox.Term, set[ox.Term]]:
+        result: dict[ox.Term, set[ox.Term]] = {}
+        for start in direct:
+            seen: set[ox.Term] = set()
+            todo = list(direct[start])
+            while todo:
+                t = todo.pop()
+                if t not in seen and t != start:
+                    seen.add(t)
+                    todo.extend(direct.get(t, ()))
+            result[start] = seen
+        return result
+
+    supers = closure(sub_class)
+    super_props = closure(sub_prop)
+    inferred: set[ox.Triple] = set()
+    for q in store:
+        if q.graph_name in (ONTOLOGY_GRAPH, INFERRED_GRAPH):
+            continue
+        for p in super_props.get(q.predicate, ()):
+            inferred.add(ox.Triple(q.subject, p, q.object))
+    # Types come from asserted and from property-inferred rdf:type triples alike.
+    typed = [(q.subject, q.object) for q in store.quads_for_pattern(None, RDF_TYPE, None, None)
+             if q.graph_name not in (ONTOLOGY_GRAPH, INFERRED_GRAPH)]
+    typed += [(t.subject, t.object) for t in inferred if t.predicate == RDF_TYPE]
+    for subject, cls in typed:
+        for sup in supers.get(cls, ()):
+            inferred.add(ox.Triple(subject, RDF_TYPE, sup))
+    existing = {ox.Triple(q.subject, q.predicate, q.object) for q in store if q.graph_name not in (INFERRED_GRAPH,)}
+    return [ox.Quad(t.subject, t.predicate, t.object, INFERRED_GRAPH) for t in inferred - existing]
+
+
+def load(settings: Settings | None = None, extra_files: Iterable[Path] = (), *, data: bool = True) -> KnowledgeGraph:
+    """Load ontology + data folder (+ extra files) into one store and add the inferred graph."""
+    settings = settings or Settings()
+    kg = KnowledgeGraph(ox.Store())
+    kg.store.bulk_extend(load_ontology(settings))
+    files: list[Path] = rdf_files(settings.data) if data else []
+    files += [Path(p) for p in extra_files]
+    for path in files:
+        quads = read_rdf(path, settings)
+        kg.problems.extend(provenance_problems(quads, path))
+        kg.store.bulk_extend(quads)
+        for q in quads:
+            kg.origins[q.subject.value].add(str(path))
+    kg.store.bulk_extend(rdfs_closure(kg.store))
+    return kg
+
+
+def undescribed_graphs(kg: KnowledgeGraph) -> list[str]:
+    """Named graphs holding facts whose source is not declared (no prov:wasDerivedFrom)."""
+    described = {q.subject for q in kg.store.quads_for_pattern(None, WAS_DERIVED_FROM, None, SOURCES_GRAPH)}
+    used = set(kg.store.named_graphs())
+    return sorted(g.value for g in used - described - {ONTOLOGY_GRAPH, INFERRED_GRAPH, SOURCES_GRAPH})

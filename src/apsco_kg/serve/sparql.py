@@ -1,0 +1,9 @@
+"""SPARQL 1.1 Protocol endpoint (placeholder; being written)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+
+def routes(state: object) -> list[BaseRoute]:
+    return []
