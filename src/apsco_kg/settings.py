@@ -36,6 +36,9 @@ class Settings:
     data_dir: Path | None = None
     out_dir: Path = Path("dist")
     base_iri: str = BASE
+    # Where the server is reached (`serve --base-url`): IRIs under base_iri are linked there in HTML and
+    # Content-Location. Empty = root-relative links (/id/…), right both locally and behind w3id.org.
+    base_url: str = ""
     # Untrusted input: refuse before any parser sees it.
     max_input_bytes: int = 64 * 1024 * 1024
     # SPARQL endpoint limits (security-risks.md §2 "suggested targets").
@@ -76,4 +79,5 @@ class Settings:
             query_timeout_s=float(_env("QUERY_TIMEOUT_S", str(s.query_timeout_s))),
             row_cap=int(_env("ROW_CAP", str(s.row_cap))),
             base_iri=_env("BASE_IRI", s.base_iri),
+            base_url=_env("BASE_URL", s.base_url),
         )
