@@ -239,8 +239,8 @@ class Synth:
                 ("skos:prefLabel", lit(f"{name_zh}（维基百科）", "zh")),
                 ("apsco:inLanguage", lit(lang)),
                 ("apsco:url", f"<https://{lang}.wikipedia.org/wiki/{s}>"),
-                ("apsco:revision", typed(str(rng.randint(10**8, 10**9)), "integer")),
-                ("apsco:lastEdited", typed(f"{rng.randint(2022, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", "date")),
+                ("apsco:revision", lit(str(rng.randint(10**8, 2 * 10**9)))),
+                ("apsco:lastEdited", typed(f"{rng.randint(2022, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z", "dateTime")),
             ])
         for n in range(1, n_cites + 1):
             work = iri("work", f"{s}-{n}")
@@ -254,14 +254,14 @@ class Synth:
             src.block(sources_g, work, wp)
             cit = iri("citation", en_src, str(n))
             cp = [("a", "apsco:Citation"), ("apsco:citedIn", iri("source", en_src)),
-                  ("apsco:referenceNumber", typed(str(n), "positiveInteger")), ("apsco:citedWork", work)]
+                  ("apsco:referenceNumber", str(n)), ("apsco:citedWork", work)]
             if rng.random() < 0.7:
                 cp.append(("apsco:retrieved", typed(f"{rng.randint(2015, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", "date")))
             src.block(sources_g, cit, cp)
         zh_refs = [iri("citation", zh_src, str(n)) for n in (1, 2)]
         for n, cit in enumerate(zh_refs, 1):
             src.block(sources_g, cit, [("a", "apsco:Citation"), ("apsco:citedIn", iri("source", zh_src)),
-                                       ("apsco:referenceNumber", typed(str(n), "positiveInteger")),
+                                       ("apsco:referenceNumber", str(n)),
                                        ("apsco:citedWork", iri("work", f"{s}-{n}"))])
 
         # Provenance graphs: the English article's citation groups, its uncited statements, the Chinese article.
@@ -320,7 +320,7 @@ class Synth:
             state_both(mw, m, pairs, 0.3)
         tw = W["treaties"]
         tal = iri("tally", s, "full-member")
-        state_both(tw, tal, [("a", "apsco:Tally"), ("apsco:count", typed(str(n_members), "nonNegativeInteger")),
+        state_both(tw, tal, [("a", "apsco:Tally"), ("apsco:count", str(n_members)),
                              ("apsco:countOfRole", "role:full-member"), ("apsco:tallyContext", org), ("apsco:asOf", as_of)], 0.5)
 
         # The founding treaty and its signatures.
@@ -338,7 +338,7 @@ class Synth:
             ss = st.iri[len(ID) + len("state/") + 1:-1]
             sig = iri("signature", slug(t_en), ss)
             pairs = [("a", "apsco:Signature"), ("apsco:agent", st.iri), ("apsco:context", treaty),
-                     ("apsco:role", "role:signatory"), ("apsco:ordinal", typed(str(k), "positiveInteger"))]
+                     ("apsco:role", "role:signatory"), ("apsco:ordinal", str(k))]
             pairs.append(("apsco:date", signing if k <= 3 else date_value(rng, inception, min(2024, inception + 6))))
             if k <= 3:
                 pairs.append(("apsco:location", place.iri))
@@ -357,7 +357,7 @@ class Synth:
             year = min(2024, inception + k)
             city = rng.choice(self.cities)
             ew.block(en_graph(), ev, [("a", "apsco:Conference"), ("skos:prefLabel", lit(f"{_ordinal(k)} {ser_en}", "en")),
-                                      ("apsco:inSeries", series), ("apsco:ordinal", typed(str(k), "positiveInteger")),
+                                      ("apsco:inSeries", series), ("apsco:ordinal", str(k)),
                                       ("apsco:date", date_value(rng, year, year)), ("apsco:location", city.iri),
                                       ("apsco:meetingOf", org)])
             ew.block(zh_g, ev, [("a", "apsco:Conference"), ("skos:prefLabel", lit(f"第{k}届{ser_zh}会议", "zh"))])
@@ -365,7 +365,7 @@ class Synth:
             state_both(ew, host, [("a", "apsco:Participation"), ("apsco:agent", city.state.iri),
                                   ("apsco:context", ev), ("apsco:role", "role:host")], 0.3)
             if rng.random() < 0.3:
-                ew.block(en_graph(), ev, [("apsco:participantCount", typed(str(rng.randint(3, 60)), "nonNegativeInteger"))])
+                ew.block(en_graph(), ev, [("apsco:participantCount", str(rng.randint(3, 60)))])
             for st in rng.sample(members, min(len(members), rng.choice((0, 0, 1, 2, 4)))):
                 if st == city.state:
                     continue
@@ -391,7 +391,7 @@ class Synth:
                      ("apsco:role", "role:secretary-general"), ("apsco:post", post),
                      ("apsco:startDate", date_value(rng, inception + 4 * k, inception + 4 * k + 3))]
             if k == 0:
-                pairs.append(("apsco:statedAsCurrent", typed("true", "boolean")))
+                pairs.append(("apsco:statedAsCurrent", "true"))
             state_both(pw, ph, pairs, 0.2)
 
     def run(self) -> int:
