@@ -209,11 +209,12 @@ class Synth:
                 w.block(graph_iri("curation"), c.iri, [
                     ("a", "apsco:City"), ("skos:prefLabel", lit(cen, "en")), ("skos:prefLabel", lit(czh, "zh")),
                     ("apsco:country", s.iri)])
-        src.block(graph_iri("sources"), graph_iri("curation"), [
-            ("a", "apsco:ProvenanceGraph"), ("prov:wasDerivedFrom", iri("source", "curation"))])
-        src.block(graph_iri("sources"), iri("source", "curation"), [
-            ("a", "apsco:SourceDocument"), ("skos:prefLabel", lit("Curation by the apsco-kg maintainers", "en")),
-            ("skos:prefLabel", lit("apsco-kg 维护者的整理", "zh"))])
+        # As in data/sources.trig: graph:curation is derived from the curation notes, which are a source
+        # document described (with its labels) in graph:curation.
+        src.block(graph_iri("sources"), graph_iri("curation"), [("prov:wasDerivedFrom", iri("source", "curation-notes"))])
+        cur.block(graph_iri("curation"), iri("source", "curation-notes"), [
+            ("a", "apsco:SourceDocument"), ("skos:prefLabel", lit("apsco-kg curation notes", "en")),
+            ("skos:prefLabel", lit("apsco-kg 整理说明", "zh"))])
 
     # -- one organization, its two articles and everything they state ----------------------------
     def write_org(self, i: int) -> None:
@@ -232,6 +233,9 @@ class Synth:
         n_cites = max(2, min(60, int(rng.lognormvariate(2.2, 0.6))))
         src = W["sources"]
         sources_g = graph_iri("sources")
+        # graph:sources holds what the articles' reference lists say, so it is derived from both articles.
+        src.block(sources_g, sources_g, [("prov:wasDerivedFrom", iri("source", en_src)),
+                                         ("prov:wasDerivedFrom", iri("source", zh_src))])
         for source, lang, title in ((en_src, "en", name_en), (zh_src, "zh", name_zh)):
             src.block(sources_g, iri("source", source), [
                 ("a", "apsco:WikipediaArticle"),

@@ -476,8 +476,8 @@ def _property_checks(comp: Compiler, ps: Shape, focus: str) -> list[Check]:
             if not (isinstance(arg, ox.Literal) and arg.value == "true"):
                 continue
             # One result per focus node and duplicated language, with no sh:value (as pyshacl reports it).
-            q = (f"SELECT ?this (LCASE(lang(?value)) AS ?lang) WHERE {{ {focus} ?this {path} ?value "
-                 f"FILTER(lang(?value) != \"\") }} GROUP BY ?this (LCASE(lang(?value))) HAVING (COUNT(DISTINCT ?value) > 1)")
+            q = (f"SELECT ?this ?lang WHERE {{ {focus} ?this {path} ?value "
+                 f"FILTER(lang(?value) != \"\") }} GROUP BY ?this (LCASE(lang(?value)) AS ?lang) HAVING (COUNT(DISTINCT ?value) > 1)")
             checks.append(Check(ps, COMPONENT[local], q, False, ps.path_key))
         elif local in ("equals", "disjoint"):
             if local == "equals":
@@ -539,7 +539,10 @@ class FastValidator:
         checks = compile_checks(self.shapes, subclass_map(store))
 
         def run(check: Check) -> list[Result]:
-            rows = store.query(check.query, use_default_graph_as_union=union)
+            try:
+                rows = store.query(check.query, use_default_graph_as_union=union)
+            except SyntaxError as exc:  # a compiler bug, never bad data: say which query
+                raise RuntimeError(f"fastshacl compiled an invalid query for {check.shape.node}: {exc}\n{check.query}") from exc
             return list(_results(check, rows))  # type: ignore[arg-type]
 
         results: list[Result] = []
@@ -578,7 +581,8 @@ def pyshacl_keys(results_graph: object) -> set[tuple[str, str | None, str]]:
 
     g: Graph = results_graph  # type: ignore[assignment]
     keys: set[tuple[str, str | None, str]] = set()
-    for r in g.subjects(R.type, S.ValidationResult):
+    # Only the report's own results: pyshacl nests the results behind sh:node under sh:detail.
+    for r in g.objects(None, S.result):
         focus = g.value(r, S.focusNode)
         path = g.value(r, S.resultPath)
         comp = g.value(r, S.sourceConstraintComponent)

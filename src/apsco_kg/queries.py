@@ -21,7 +21,7 @@ import re
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -445,7 +445,8 @@ def to_term(
 class LabelResolver:
     """Resolves a plain label ("Thailand", "泰国", "APSCO") to the one entity that carries it."""
 
-    def __init__(self, lookup: "callable[[str, str | None], list[tuple[str, bool]]]"):  # type: ignore[valid-type]
+    def __init__(self, lookup: Callable[[str, str | None], list[tuple[str, bool]]]):
+        # lookup(label, class IRI or None) -> [(entity IRI, whether the label is its prefLabel)]
         self._lookup = lookup
 
     def __call__(self, param: Param, label: str) -> ox.NamedNode:
@@ -799,9 +800,9 @@ class _Remote:
         )
 
     def _send(self, text: str, kind: Kind) -> tuple[bytes, str]:
-        from SPARQLWrapper import GET, JSON, N3, POST, URLENCODED, SPARQLWrapper
+        from SPARQLWrapper import GET, JSON, N3, POST, URLENCODED
 
-        wrapper = _Wrapper(self.endpoint, agent=USER_AGENT)
+        wrapper = _wrapper_class()(self.endpoint, agent=USER_AGENT)
         wrapper.setQuery(text)
         # SPARQLWrapper routes update-looking text to a POST `update=` request on its own
         # (security-risks.md A3). The form was checked above; check SPARQLWrapper's view too.
@@ -814,7 +815,6 @@ class _Remote:
         wrapper.addCustomHttpHeader("Accept", _ACCEPT_GRAPH if kind == "graph" else _ACCEPT_RESULTS)
         # setTimeout() truncates to int and 0 means "wait forever"; keep the float.
         wrapper.timeout = self.timeout  # type: ignore[assignment]
-        wrapper.max_bytes = self.settings.max_input_bytes  # type: ignore[attr-defined]
         response = wrapper.query().response
         content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         try:
@@ -869,18 +869,10 @@ def _make_wrapper_class() -> type:
     return Wrapper
 
 
-class _LazyWrapper:
-    """Import SPARQLWrapper only when a remote query runs (it pulls in rdflib)."""
-
-    _cls: type | None = None
-
-    def __call__(self, *args: object, **kwargs: object) -> object:
-        if _LazyWrapper._cls is None:
-            _LazyWrapper._cls = _make_wrapper_class()
-        return _LazyWrapper._cls(*args, **kwargs)
-
-
-_Wrapper = _LazyWrapper()
+@lru_cache(maxsize=1)
+def _wrapper_class() -> type:
+    """SPARQLWrapper is imported only when a remote query runs (it pulls in rdflib)."""
+    return _make_wrapper_class()
 
 
 def _compact(iri: str | None) -> str:

@@ -92,7 +92,8 @@ class Site:
 
         body = self.env.get_template(template).render(
             lang=lang, ui=ui, view=view, lhref=lhref, label=lambda iri: self.labels.get(iri, lang),
-            page=self.linker.page, toggle_href=toggle_href(), source=self.sources.get, **context,
+            page=self.linker.page, view_iri=self.linker.href, toggle_href=toggle_href(),
+            source=self.sources.get, **context,
         )
         headers = {**SECURITY_HEADERS, "Content-Language": "zh-Hans" if lang == "zh" else "en"}
         return Response(body, status, headers=headers, media_type="text/html; charset=utf-8")
