@@ -181,6 +181,7 @@ class Synth:
         self.n_states = int(min(1500, 40 + 12 * math.sqrt(max(triples, 1) / 100)))
         self.states: list[State] = []
         self.cities: list[City] = []
+        self.areas: list[str] = []
 
     @property
     def written(self) -> int:
@@ -209,6 +210,17 @@ class Synth:
                 w.block(graph_iri("curation"), c.iri, [
                     ("a", "apsco:City"), ("skos:prefLabel", lit(cen, "en")), ("skos:prefLabel", lit(czh, "zh")),
                     ("apsco:country", s.iri)])
+                cur.block(graph_iri("curation"), c.iri, [("apsco:wikidataItem", f"wd:Q{2_000_000 + i * 2 + j}")]
+                          if rng.random() < 0.7 else [("apsco:reconciliation", "apsco:NeedsReconciliation")])
+        # The cooperation areas: one SKOS scheme shared by every organization, as in data/organization.trig.
+        scheme = "<" + ID + "scheme/cooperation-areas>"
+        cur.block(graph_iri("curation"), scheme, [("a", "skos:ConceptScheme"), ("skos:prefLabel", lit("Cooperation areas", "en")),
+                                                  ("skos:prefLabel", lit("合作领域", "zh"))])
+        for en, zh in zip(FIELD_EN, FIELD_ZH):
+            self.areas.append(iri("concept", "area", slug(en)))
+            cur.block(graph_iri("curation"), self.areas[-1], [
+                ("a", "apsco:CooperationArea"), ("skos:inScheme", scheme), ("skos:prefLabel", lit(en.lower(), "en")),
+                ("skos:prefLabel", lit(zh, "zh"))])
         # As in data/sources.trig: graph:curation is derived from the curation notes, which are a source
         # document described (with its labels) in graph:curation.
         src.block(graph_iri("sources"), graph_iri("curation"), [("prov:wasDerivedFrom", iri("source", "curation-notes"))])
@@ -302,7 +314,8 @@ class Synth:
         ow.block(zh_g, org, [("a", "apsco:IntergovernmentalOrganization"), ("skos:prefLabel", lit(name_zh, "zh"))])
         state_both(ow, org, [("apsco:inception", date_value(rng, inception, inception)), ("apsco:headquarters", hq.iri)], 0.6)
         state_both(ow, org, [("apsco:description", lit(f"An intergovernmental organization for {FIELD_EN[fld].lower()} cooperation in the {REGION_EN[region]} region.", "en"))], 0.0)
-        ow.block(zh_g, org, [("apsco:description", lit(f"{REGION_ZH[region]}地区{FIELD_ZH[fld]}合作的政府间组织。", "zh"))])
+        ow.block(zh_g, org, [("apsco:description", lit(f"{REGION_ZH[region]}地区{FIELD_ZH[fld]}合作的政府间组织。", "zh"))]
+                 + [("apsco:cooperationArea", a) for a in rng.sample(self.areas, rng.randint(1, 5))])
         if rng.random() < 0.5:
             W["curation"].block(graph_iri("curation"), org, [("apsco:reconciliation", "apsco:NeedsReconciliation"),
                                                              ("apsco:wikipediaArticle", f"<https://en.wikipedia.org/wiki/{s}>")])

@@ -274,15 +274,21 @@ def rdfs_closure(store: ox.Store) -> list[ox.Quad]:
     return [ox.Quad(t.subject, t.predicate, t.object, INFERRED_GRAPH) for t in inferred - existing]
 
 
-def load(settings: Settings | None = None, extra_files: Iterable[Path] = (), *, data: bool = True) -> KnowledgeGraph:
-    """Load ontology + data folder (+ extra files) into one store and add the inferred graph."""
+def load(
+    settings: Settings | None = None, extra_files: Iterable[Path] = (), *, data: bool = True,
+    extra_format: str | None = None,
+) -> KnowledgeGraph:
+    """Load ontology + data folder (+ extra files) into one store and add the inferred graph.
+
+    extra_format names the RDF format of the extra files (`validate --format`); None = by extension.
+    """
     settings = settings or Settings()
     kg = KnowledgeGraph(ox.Store())
     kg.store.bulk_extend(load_ontology(settings))
-    files: list[Path] = rdf_files(settings.data) if data else []
-    files += [Path(p) for p in extra_files]
-    for path in files:
-        quads = read_rdf(path, settings)
+    files: list[tuple[Path, str | None]] = [(p, None) for p in rdf_files(settings.data)] if data else []
+    files += [(Path(p), extra_format) for p in extra_files]
+    for path, fmt in files:
+        quads = read_rdf(path, settings, fmt)
         kg.problems.extend(provenance_problems(quads, path))
         kg.store.bulk_extend(quads)
         for q in quads:

@@ -21,6 +21,7 @@ import re
 import threading
 import urllib.error
 import urllib.request
+from http.client import HTTPResponse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -85,6 +86,12 @@ class EndpointError(QueryError):
     exit_code = 1
 
 
+class QueryRejected(EndpointError):
+    """The endpoint answered 400: it refused the query (usually a syntax error it reports itself)."""
+
+    exit_code = 2
+
+
 class QueryTimeout(QueryError):
     exit_code = 1
 
@@ -127,6 +134,13 @@ def _tokens(text: str) -> Iterator[_Token]:
         kind = m.lastgroup or "other"
         if kind not in ("ws", "comment"):
             yield _Token(kind, m.group(), m.start(), m.end())
+
+
+def strip_comments(text: str) -> str:
+    """The text without its comments, newlines kept (so line numbers are unchanged). SPARQLWrapper
+    guesses the query form with a regex that misses every other line of a comment block, so a word
+    like "adds" in a header would make it send the query as an update; it only ever sees this."""
+    return "".join(m.group() for m in _TOKEN.finditer(text) if m.lastgroup != "comment")
 
 
 @dataclass(frozen=True)
@@ -231,7 +245,7 @@ class SavedQuery:
     @property
     def kind(self) -> Kind:
         form = self.shape.form
-        return "select" if form == "SELECT" else "ask" if form == "ASK" else "graph"
+        return "graph" if form in ("CONSTRUCT", "DESCRIBE") else "ask" if form == "ASK" else "select"
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -482,10 +496,12 @@ def _local_label_lookup(kg: graph.KnowledgeGraph) -> LabelResolver:
             f"?entity {_LABEL_PROPERTIES} ?l . FILTER(isIRI(?entity) && STR(?l) = ?name) {class_clause} "
             f"BIND(EXISTS {{ ?entity {_PREF} ?p FILTER(STR(?p) = ?name) }} AS ?pref) }}"
         )
-        subs: dict[str, ox.Term] = {"name": ox.Literal(label)}
+        subs: dict[str, ox.NamedNode | ox.Literal] = {"name": ox.Literal(label)}
         if rdf_class:
             subs["class"] = ox.NamedNode(rdf_class)
-        return [(row["entity"].value, row["pref"].value == "true") for row in kg.query(sparql, subs)]  # type: ignore[attr-defined,union-attr]
+        answer = kg.query(sparql, subs)
+        assert isinstance(answer, ox.QuerySolutions)
+        return [(str(plain(row["entity"])), plain(row["pref"]) is True) for row in answer]
 
     return LabelResolver(lookup)
 
@@ -494,14 +510,14 @@ def _remote_label_lookup(client: "_Remote") -> LabelResolver:
     def lookup(label: str, rdf_class: str | None) -> list[tuple[str, bool]]:
         # An endpoint may hold millions of labels: match the exact literals (untagged, @en, @zh)
         # through VALUES rather than a FILTER over every label.
-        names = " ".join(str(ox.Literal(label, **kw)) for kw in ({}, {"language": "en"}, {"language": "zh"}))
+        names = " ".join(str(t) for t in (ox.Literal(label), ox.Literal(label, language="en"), ox.Literal(label, language="zh")))
         class_clause = f"?entity a {ox.NamedNode(rdf_class)} ." if rdf_class else ""
         sparql = (
             f"SELECT DISTINCT ?entity ?pref WHERE {{ VALUES ?l {{ {names} }} ?entity {_LABEL_PROPERTIES} ?l . "
             f"FILTER(isIRI(?entity)) {class_clause} BIND(EXISTS {{ ?entity {_PREF} ?l }} AS ?pref) }}"
         )
         result = client.select(sparql)
-        return [(row[0].value, row[1] is not None and row[1].value in ("true", "1")) for row in result.terms if row[0] is not None]
+        return [(plain(entity), plain(pref) is True) for entity, pref in result.terms if isinstance(entity, ox.NamedNode)]  # type: ignore[misc]
 
     return LabelResolver(lookup)
 
@@ -710,7 +726,15 @@ def _run_local(kg: graph.KnowledgeGraph, query: SavedQuery, bound: dict[str, ox.
 
     def work() -> None:
         try:
-            box["result"] = _from_oxigraph(kg.query(query.text, bound), query, bound)  # type: ignore[arg-type]
+            # kg.query's engine settings (union default graph) with the role: prefix added, so a
+            # query of one's own may use every prefix that `with_prefixes` declares for endpoints.
+            answer = kg.store.query(
+                query.text,
+                use_default_graph_as_union=True,
+                substitutions={ox.Variable(k): v for k, v in bound.items()} or None,
+                prefixes=KNOWN_PREFIXES,
+            )
+            box["result"] = _from_oxigraph(answer, query, bound)
         except BaseException as exc:  # handed to the caller's thread below
             box["error"] = exc
 
@@ -765,25 +789,25 @@ class _Remote:
         self.endpoint, self.timeout, self.method, self.settings = endpoint, timeout, method, settings
 
     def run(self, query: SavedQuery, bound: dict[str, ox.NamedNode | ox.Literal]) -> QueryResult:
-        text = with_prefixes(with_values(query.text, bound))
+        text = with_prefixes(with_values(strip_comments(query.text), bound))
         kind = query.kind
         body, content_type = self._send(text, kind)
         if kind == "graph":
-            fmt = _GRAPH_TYPES.get(content_type)
-            if fmt is None:
+            rdf_format = _GRAPH_TYPES.get(content_type)
+            if rdf_format is None:
                 raise self._not_a_result(content_type, body, "RDF (N-Triples, Turtle or RDF/XML)")
-            if fmt == ox.RdfFormat.RDF_XML and re.search(rb"<!(DOCTYPE|ENTITY)", body, re.I):
+            if rdf_format == ox.RdfFormat.RDF_XML and re.search(rb"<!(DOCTYPE|ENTITY)", body, re.I):
                 raise EndpointError(f"{self.endpoint}: the RDF/XML answer declares a DTD; refused")
             try:
-                triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, format=fmt)]
+                triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, format=rdf_format)]
             except (SyntaxError, ValueError) as exc:
                 raise EndpointError(f"{self.endpoint}: the {content_type} answer cannot be parsed: {exc}") from None
             return QueryResult("graph", graph_terms=triples, query=query, bindings=bound)
-        fmt = _RESULT_TYPES.get(content_type)
-        if fmt is None:
+        results_format = _RESULT_TYPES.get(content_type)
+        if results_format is None:
             raise self._not_a_result(content_type, body, "a SPARQL result (JSON, XML or TSV)")
         try:
-            answer = ox.parse_query_results(body, format=fmt)
+            answer = ox.parse_query_results(body, format=results_format)
             result = _from_oxigraph(answer, query, bound)
         except (SyntaxError, ValueError) as exc:
             raise EndpointError(f"{self.endpoint}: the {content_type} answer is not a valid SPARQL result: {exc}") from None
@@ -826,8 +850,8 @@ class _Remote:
         return body, content_type
 
 
-def _read_capped(response: object, cap: int, endpoint: str) -> bytes:
-    body = response.read(cap + 1)  # type: ignore[attr-defined]
+def _read_capped(response: HTTPResponse, cap: int, endpoint: str) -> bytes:
+    body = response.read(cap + 1)
     if len(body) > cap:
         raise EndpointError(f"{endpoint}: the answer is larger than {cap:,} bytes; add a LIMIT")
     return body
@@ -847,14 +871,17 @@ def _make_wrapper_class() -> type:
         the status and the body (the stock ones keep only a repr of the body, and not the status
         of codes it does not know), and refuses to send anything to the update endpoint."""
 
-        def _query(self):  # type: ignore[no-untyped-def]
+        def _query(self) -> tuple[HTTPResponse, str]:
             request = self._createRequest()
-            if self.isSparqlUpdateRequest() or (request.data and request.data.startswith(b"update=")):
+            data = request.data
+            if self.isSparqlUpdateRequest() or (isinstance(data, bytes) and data.startswith(b"update=")):
                 raise QueryError("refusing to send an update through the query runner")
             try:
                 return urllib.request.urlopen(request, timeout=self.timeout), self.returnFormat
             except urllib.error.HTTPError as exc:
                 body = exc.read(2048) if exc.fp is not None else b""
+                if exc.code == 400:
+                    raise QueryRejected(f"{self.endpoint} refused the query (HTTP 400): {_snippet(body, 400)}") from None
                 raise EndpointError(f"{self.endpoint}: HTTP {exc.code} {exc.reason}: {_snippet(body)}") from None
             except urllib.error.URLError as exc:
                 reason = exc.reason

@@ -47,7 +47,7 @@ def render(result: QueryResult, fmt: str | None = None) -> bytes:
     if result.kind == "graph":
         if fmt not in GRAPH_FORMATS:
             raise QueryError(f"a CONSTRUCT/DESCRIBE result is written as {', '.join(GRAPH_FORMATS)}, not {fmt!r}")
-        return ox.serialize(result.graph_terms, format=_RDF_FORMATS[fmt], prefixes=KNOWN_PREFIXES)
+        return ox.serialize(result.graph_terms, format=_RDF_FORMATS[fmt], prefixes=KNOWN_PREFIXES) or b""
     if fmt not in SELECT_FORMATS:
         raise QueryError(f"a SELECT/ASK result is written as {', '.join(SELECT_FORMATS)}, not {fmt!r}")
     writer = {"json": to_json, "xml": to_xml, "csv": to_csv, "tsv": to_tsv, "table": to_table, "md": to_markdown}[fmt]

@@ -48,6 +48,12 @@ class Settings:
     max_query_depth: int = 64
     max_body_bytes: int = 1024 * 1024
     max_concurrent_per_client: int = 2
+    # Query worker processes (serve/worker.py): each holds the store and is killed on timeout.
+    sparql_workers: int = 4
+    # How long a client's query waits for one of its max_concurrent_per_client slots before 429.
+    client_wait_s: float = 1.0
+    # Take the client address from the last X-Forwarded-For hop (only behind a trusted proxy).
+    trust_forwarded_for: bool = False
 
     @property
     def ontology_dir(self) -> Path:

@@ -24,10 +24,9 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def _write(data: bytes) -> None:
-    # Bytes, not str: UTF-8 whatever the terminal's locale says, so Chinese labels print intact.
-    out = click.get_binary_stream("stdout")
-    out.write(data)
-    out.flush()
+    # Bytes, not str: click writes bytes to the binary stream as they are, so the output is UTF-8
+    # whatever the terminal's locale says and Chinese labels print intact.
+    click.echo(data, nl=False)
 
 
 def _settings() -> Settings:

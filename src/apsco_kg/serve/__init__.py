@@ -7,13 +7,23 @@
 `create_app` is the contract the tests (and the query/wikidata tests' local endpoints) rely on:
 `create_app(settings=None, kg=None)` returns an ASGI app serving `kg` (default: the graph built from
 `settings`), with the SPARQL endpoint at `/sparql`.
+
+The app also carries CORS for any origin without credentials (public read-only data, security-risks.md
+D3), and a lifespan that starts the SPARQL query workers (serve/worker.py) and stops them on shutdown.
+If no lifespan runs (a test client used without its context), the workers start on the first query and
+are stopped at interpreter exit.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from .. import graph
 from ..settings import Settings
@@ -23,6 +33,10 @@ from ..settings import Settings
 class ServerState:
     settings: Settings
     kg: graph.KnowledgeGraph
+    sparql: Any = None  # the SparqlEndpoint, set by sparql.routes()
+
+# Headers a cross-origin script may read: the truncation and rate-limit signals, negotiation results.
+EXPOSED_HEADERS = ["X-SPARQL-Truncated", "X-SPARQL-MaxRows", "Retry-After", "Content-Location", "Link", "Vary"]
 
 
 def create_app(settings: Settings | None = None, kg: graph.KnowledgeGraph | None = None) -> Starlette:
@@ -30,4 +44,19 @@ def create_app(settings: Settings | None = None, kg: graph.KnowledgeGraph | None
 
     settings = settings or Settings.from_env()
     state = ServerState(settings, kg if kg is not None else graph.load(settings))
-    return Starlette(routes=sparql.routes(state) + pages.routes(state))
+    routes = sparql.routes(state) + pages.routes(state)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await state.sparql.startup()
+        try:
+            yield
+        finally:
+            await state.sparql.shutdown()
+
+    cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
+                      allow_methods=["GET", "HEAD", "POST", "OPTIONS"], allow_headers=["*"],
+                      expose_headers=EXPOSED_HEADERS, max_age=86400)
+    app = Starlette(routes=routes, middleware=[cors], lifespan=lifespan)
+    app.state.server = state
+    return app

@@ -14,7 +14,8 @@ Rules, chosen so real clients get what they mean:
 * an absent or empty `Accept` header is `*/*`; entries that cannot be parsed are ignored;
 * well-known aliases are accepted for each representation (application/xhtml+xml → HTML,
   application/json → JSON-LD, text/plain → N-Triples, application/xml and text/xml → RDF/XML,
-  application/x-turtle → Turtle), but the response always carries the canonical media type.
+  application/x-turtle → Turtle), but only when named exactly (wildcards match canonical types),
+  and the response always carries the canonical media type.
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ def quality(ranges: list[MediaRange], rep: Representation) -> float:
     best: tuple[int, float] | None = None
     for media_type in rep.all_types:
         for r in ranges:
+            # Aliases count only when named exactly: `application/*` means "some application type",
+            # not "Turtle because of application/x-turtle".
+            if media_type != rep.media_type and r.specificity < 2:
+                continue
             if r.matches(media_type):
                 # Higher specificity wins; for equal specificity (e.g. an alias listed twice) take max q.
                 key = (r.specificity, r.q)

@@ -32,16 +32,23 @@ SKOS_DEFINITION = ox.NamedNode("http://www.w3.org/2004/02/skos/core#definition")
 INVOLVEMENT = ox.NamedNode(ONTOLOGY + "Involvement")
 ONTOLOGY_DOC = ox.NamedNode(ONTOLOGY.rstrip("#"))
 
-Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.Term]
+# Any RDF term a triple can hold (pyoxigraph has no common base class at runtime).
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+Subject = ox.NamedNode | ox.BlankNode | ox.Triple
+
+
+def text(term: Term) -> str:
+    """The lexical value of a term (the data has no quoted triples; one would show as N-Triples)."""
+    return str(term) if isinstance(term, ox.Triple) else term.value
 
 
 @dataclass
 class Statement:
     """One triple and the named graphs (sources) that hold it."""
 
-    subject: ox.NamedNode | ox.BlankNode
+    subject: Subject
     predicate: ox.NamedNode
-    object: ox.Term
+    object: Term
     graphs: list[ox.NamedNode] = field(default_factory=list)
 
     @property
@@ -79,17 +86,17 @@ class Description:
         return list(seen)
 
 
-def _statements(store: ox.Store, subject: ox.NamedNode | None, obj: ox.Term | None) -> list[Statement]:
+def _statements(store: ox.Store, subject: ox.NamedNode | None, obj: Term | None) -> list[Statement]:
     grouped: dict[ox.Triple, list[ox.NamedNode]] = defaultdict(list)
     for q in store.quads_for_pattern(subject, None, obj, None):
         if isinstance(q.graph_name, ox.NamedNode):
             grouped[ox.Triple(q.subject, q.predicate, q.object)].append(q.graph_name)
     out = [Statement(t.subject, t.predicate, t.object, sorted(gs, key=lambda g: g.value)) for t, gs in grouped.items()]
-    out.sort(key=lambda s: (s.predicate.value, s.subject.value, str(s.object)))
+    out.sort(key=lambda s: (s.predicate.value, text(s.subject), str(s.object)))
     return out
 
 
-def is_involvement(store: ox.Store, node: ox.Term) -> bool:
+def is_involvement(store: ox.Store, node: Term) -> bool:
     return isinstance(node, ox.NamedNode) and any(True for _ in store.quads_for_pattern(node, RDF_TYPE, INVOLVEMENT, None))
 
 
@@ -130,10 +137,21 @@ def ontology_triples(store: ox.Store) -> list[ox.Triple]:
     out = {
         ox.Triple(q.subject, q.predicate, q.object)
         for q in store.quads_for_pattern(None, None, None, graph.ONTOLOGY_GRAPH)
-        if not q.subject.value.startswith(ID)
+        if not text(q.subject).startswith(ID)
     }
-    return sorted(out, key=lambda t: (t.subject.value, t.predicate.value, str(t.object)))
+    return sorted(out, key=lambda t: (text(t.subject), t.predicate.value, str(t.object)))
 
 
 def graph_iri(path: str) -> ox.NamedNode:
     return ox.NamedNode(GRAPH + path)
+
+
+def graph_statements(store: ox.Store, graph_name: ox.NamedNode, limit: int = 2000) -> list[Statement]:
+    """What a named graph holds (for its page); capped, the dumps have everything."""
+    out: list[Statement] = []
+    for q in store.quads_for_pattern(None, None, None, graph_name):
+        out.append(Statement(q.subject, q.predicate, q.object, [graph_name]))
+        if len(out) >= limit:
+            break
+    out.sort(key=lambda s: (text(s.subject), s.predicate.value, str(s.object)))
+    return out

@@ -124,7 +124,11 @@ class DumpCatalogue:
 
 
 def build_dumps(settings: Settings, kg: graph.KnowledgeGraph) -> None:
-    """Ask export.py to write the dumps into settings.out_dir (coordination point with the build)."""
-    from .. import export  # imported late: the server runs without it, minus the dumps
+    """Have export.py write the dumps of the graph being served into settings.out_dir.
 
-    export.write_dumps(kg, settings)  # type: ignore[attr-defined]
+    `write_dumps`, not `build`: the files must hold exactly what the server serves (the graph is
+    already loaded), and `apsco-kg build` remains the validating route that CI and releases use.
+    """
+    from .. import export  # imported late: the pages work without it, minus the dumps
+
+    export.write_dumps(kg, settings, settings.out_dir)

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from .. import graph
 from ..settings import ONTOLOGY
-from .describe import RDF_TYPE, RDFS_COMMENT, RDFS_LABEL, SKOS_DEFINITION, SKOS_PREF
+from .describe import RDF_TYPE, RDFS_COMMENT, RDFS_LABEL, SKOS_DEFINITION, SKOS_PREF, text
 from .dumps import DumpCatalogue
 from .render import Linker, local_name
 
@@ -73,8 +73,8 @@ class Overview:
                 graphs.add(q.graph_name)
                 if q.graph_name not in (graph.INFERRED_GRAPH, graph.ONTOLOGY_GRAPH):
                     asserted.add(t)
-            if q.subject.value.startswith(self.base_iri + "id/"):
-                entities.add(q.subject.value)
+            if text(q.subject).startswith(self.base_iri + "id/"):
+                entities.add(text(q.subject))
         return {"quads": len(self.store), "triples": len(triples), "asserted": len(asserted),
                 "graphs": len(graphs), "entities": len(entities)}
 
@@ -92,8 +92,8 @@ class Overview:
         """The Wikipedia articles every fact comes from: (IRI, URL)."""
         out: dict[str, str | None] = {}
         for q in self.store.quads_for_pattern(None, RDF_TYPE, ARTICLE, None):
-            urls = sorted(u.object.value for u in self.store.quads_for_pattern(q.subject, URL, None, None))
-            out[q.subject.value] = urls[0] if urls else None
+            urls = sorted(text(u.object) for u in self.store.quads_for_pattern(q.subject, URL, None, None))
+            out[text(q.subject)] = urls[0] if urls else None
         return sorted(out.items())
 
     def ontology_terms(self) -> dict[str, list[Term]]:
@@ -116,11 +116,11 @@ class Overview:
                                 _by_lang(self.store, s, RDFS_COMMENT) or _by_lang(self.store, s, SKOS_DEFINITION))
                     for p, target in ((RDFS + "subClassOf", term.parents), (RDFS + "subPropertyOf", term.parents),
                                       (RDFS + "domain", term.domain), (RDFS + "range", term.range)):
-                        target.extend(sorted(x.object.value for x in self.store.quads_for_pattern(
+                        target.extend(sorted(text(x.object) for x in self.store.quads_for_pattern(
                             s, ox.NamedNode(p), None, graph.ONTOLOGY_GRAPH)))
                     for x in self.store.quads_for_pattern(s, None, None, graph.ONTOLOGY_GRAPH):
                         if x.predicate.value.startswith(ONTOLOGY + "wikidata"):
-                            term.extra.append((x.predicate.value, x.object.value))
+                            term.extra.append((x.predicate.value, text(x.object)))
                     out[kind].append(term)
         for terms in out.values():
             terms.sort(key=lambda t: t.name.lower())

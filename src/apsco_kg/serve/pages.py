@@ -12,6 +12,7 @@ How an IRI is served (docs/linked-data.md):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -48,6 +49,9 @@ CORS_HEADERS = {
     "Access-Control-Expose-Headers": "Content-Location, Link, ETag, Digest, Repr-Digest, Vary",
 }
 Handler = Callable[[Request], Awaitable[Response]]
+# Prefixes for Turtle and RDF/XML output. `id:` and `graph:` are left out on purpose: entity IRIs
+# have slashes in their local part, which Turtle must escape (id:org\/apsco); full IRIs read better.
+TURTLE_PREFIXES = {k: v for k, v in graph.PREFIXES.items() if k not in ("id", "graph")}
 
 
 class Site:
@@ -82,17 +86,19 @@ class Site:
             path, hash_, frag = href.partition("#")
             return path + ("&" if "?" in path else "?") + "lang=" + lang + hash_ + frag
 
-        def view(term: ox.Term) -> render.TermView:
+        def view(term: describe.Term) -> render.TermView:
             return render.term_view(term, self.labels, self.linker, lang)
 
         def toggle_href() -> str:
             params = dict(request.query_params)
             params["lang"] = render.other_lang(lang)
-            return request.url.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in params.items())
+            # Through the linker, so the toggle is right behind a proxy that mounts us under a path.
+            return self.linker.page(request.url.path) + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in params.items())
 
         body = self.env.get_template(template).render(
             lang=lang, ui=ui, view=view, lhref=lhref, label=lambda iri: self.labels.get(iri, lang),
             page=self.linker.page, view_iri=self.linker.href, toggle_href=toggle_href(),
+            heading=lambda sts: render.involvement_heading(sts, self.labels, lang),
             source=self.sources.get, **context,
         )
         headers = {**SECURITY_HEADERS, "Content-Language": "zh-Hans" if lang == "zh" else "en"}
@@ -100,8 +106,10 @@ class Site:
 
     def rdf(self, triples: list[ox.Triple], rep: conneg.Representation) -> bytes:
         assert rep.rdf_format is not None
-        prefixes = graph.PREFIXES if rep.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-        return ox.serialize(triples, format=rep.rdf_format, prefixes=prefixes)
+        prefixes = TURTLE_PREFIXES if rep.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+        body = ox.serialize(triples, format=rep.rdf_format, prefixes=prefixes)
+        assert body is not None  # no output file given: pyoxigraph returns the bytes
+        return body
 
     # ---- content negotiation -----------------------------------------------------------------
     def choose(self, request: Request, suffix_rep: conneg.Representation | None,
@@ -115,14 +123,16 @@ class Site:
 
     def negotiated(self, request: Request, doc_url: str, suffix_rep: conneg.Representation | None,
                    triples: Callable[[], list[ox.Triple]], page: Callable[[], Response],
-                   offers: tuple[conneg.Representation, ...] = conneg.DOCUMENT_REPRESENTATIONS) -> Response:
+                   offers: tuple[conneg.Representation, ...] = conneg.DOCUMENT_REPRESENTATIONS,
+                   html_location: str | None = None) -> Response:
         """One document in several representations: 200 + Content-Location, Vary: Accept, Link."""
         rep = self.choose(request, suffix_rep, offers)
         vary = {"Vary": "Accept", **CORS_HEADERS}
         if rep is None:
             return PlainTextResponse(conneg.not_acceptable_text(offers), 406, headers=vary)
         links = ", ".join(f'<{doc_url}{r.suffix}>; rel="alternate"; type="{r.media_type}"' for r in offers)
-        headers = {**vary, "Content-Location": doc_url + rep.suffix, "Link": links}
+        location = html_location if (rep is conneg.HTML and html_location is not None) else doc_url + rep.suffix
+        headers = {**vary, "Content-Location": location, "Link": links}
         if rep is conneg.HTML:
             response = page()
             response.headers.update(headers)
@@ -147,16 +157,29 @@ class Site:
             return self.not_found(request, prefix + base)
         iri = ox.NamedNode(self.base_iri + prefix + base)
         desc = await run_in_threadpool(describe.describe, self.store, iri)
-        if not desc.exists:
+        # A named graph exists if it holds statements, even when graph:sources does not describe it
+        # (graph:inferred, graph:ontology): the source column links to every graph.
+        if not desc.exists and not (prefix == "graph/" and self.store.contains_named_graph(iri)):
             return self.not_found(request, iri.value)
         doc_url = self.linker.local(iri.value)
 
         def page() -> Response:
+            lang = render.pick_lang(request.query_params.get("lang"))
+            all_labels = self.labels.all(iri.value)
+            if all_labels:
+                title = self.labels.get(iri.value, lang)
+            elif describe.is_involvement(self.store, iri):
+                title = render.involvement_heading(desc.statements, self.labels, lang)
+            elif prefix == "graph/":
+                title = "graph:" + base
+            else:
+                title = render.local_name(iri.value)
+            held = describe.graph_statements(self.store, iri, limit=1000) if prefix == "graph/" else []
             jsonld = render.script_json(self.rdf(desc.triples(), conneg.JSONLD))
-            return self.html("entity.html", request, desc=desc, iri=iri.value, jsonld=jsonld,
-                             doc_url=doc_url, formats=conneg.RDF_REPRESENTATIONS,
-                             all_labels=self.labels.all(iri.value), graph_page=prefix == "graph/",
-                             wikidata=[s.object.value for s in desc.statements if s.predicate.value == WIKIDATA_ITEM])
+            return self.html("entity.html", request, desc=desc, iri=iri.value, jsonld=jsonld, title=title,
+                             doc_url=doc_url, formats=conneg.RDF_REPRESENTATIONS, all_labels=all_labels,
+                             held=held, wikidata=[describe.text(s.object) for s in desc.statements
+                                                  if s.predicate.value == WIKIDATA_ITEM])
 
         return self.negotiated(request, doc_url, suffix_rep, desc.triples, page)
 
@@ -182,10 +205,11 @@ class Site:
         def page() -> Response:
             return self.html("landing.html", request, overview=self.overview, dumps=dumps,
                              dump_error=self.dumps.build_error, queries=saved_queries(self.settings),
-                             void_url=void_doc, human_size=render.human_size)
+                             void_url=void_doc, human_size=render.human_size,
+                             known=lambda iri: bool(self.labels.all(iri)))
 
         # `/` is the dataset's home: people get the landing page, programs its VoID description.
-        return self.negotiated(request, self.linker.page(""), None, lambda: self.void(), page)
+        return self.negotiated(request, void_doc, None, lambda: self.void(), page, html_location=self.linker.page(""))
 
     def void(self) -> list[ox.Triple]:
         return void_triples(self.dumps, self.overview, self.linker)
@@ -237,8 +261,6 @@ WIKIDATA_ITEM = "https://w3id.org/apsco/ontology#wikidataItem"
 
 
 def _queries_json(queries: list[dict[str, str]]) -> str:
-    import json
-
     return json.dumps(queries, ensure_ascii=False)
 
 

@@ -9,12 +9,13 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 from markupsafe import Markup
 
 from .. import graph
-from .describe import RDFS_LABEL, SKOS_PREF
+from .describe import RDFS_LABEL, SKOS_PREF, Term, text
 
 LANGS = ("en", "zh")
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -126,6 +127,8 @@ class Labels:
                 return found[key]
         if found:
             return next(iter(sorted(found.items())))[1]
+        if iri in KNOWN_TERMS:
+            return KNOWN_TERMS[iri][lang]
         return local_name(iri)
 
     def has_lang(self, iri: str, lang: str) -> bool:
@@ -165,16 +168,16 @@ class Sources:
         self.by_graph: dict[str, Source] = {}
         numbers: dict[str, str] = {}
         for q in store.quads_for_pattern(None, REF_NUMBER, None, graph.SOURCES_GRAPH):
-            numbers[q.subject.value] = q.object.value
+            numbers[text(q.subject)] = text(q.object)
         cites: dict[str, list[tuple[str, str]]] = defaultdict(list)
         general: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for pred, target in ((CITES, cites), (GENERAL_REF, general)):
             for q in store.quads_for_pattern(None, pred, None, graph.SOURCES_GRAPH):
-                target[q.subject.value].append((q.object.value, numbers.get(q.object.value, local_name(q.object.value))))
+                target[text(q.subject)].append((text(q.object), numbers.get(text(q.object), local_name(text(q.object)))))
         for q in store.quads_for_pattern(None, PROV_DERIVED, None, graph.SOURCES_GRAPH):
-            g = q.subject.value
+            g = text(q.subject)
             self.by_graph[g] = Source(
-                g, self._short(g), q.object.value,
+                g, self._short(g), text(q.object),
                 sorted(cites.get(g, []), key=lambda c: _num_key(c[1])),
                 sorted(general.get(g, []), key=lambda c: _num_key(c[1])),
             )
@@ -225,7 +228,7 @@ class TermView:
     raw: str | None = None  # the lexical form, when `text` is a formatted date
 
 
-def term_view(term: ox.Term, labels: Labels, linker: Linker, lang: str) -> TermView:
+def term_view(term: Term, labels: Labels, linker: Linker, lang: str) -> TermView:
     if isinstance(term, ox.NamedNode):
         return TermView(labels.get(term.value, lang), linker.href(term.value), term.value)
     if isinstance(term, ox.Literal):
@@ -236,3 +239,39 @@ def term_view(term: ox.Term, labels: Labels, linker: Linker, lang: str) -> TermV
         shown_dt = None if dt in (XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString") else dt
         return TermView(term.value, lang=term.language, datatype=shown_dt)
     return TermView(str(term))
+
+
+AGENT = "https://w3id.org/apsco/ontology#agent"
+CONTEXT = "https://w3id.org/apsco/ontology#context"
+ROLE = "https://w3id.org/apsco/ontology#role"
+TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+# Terms of other vocabularies that the pages name often; the rest fall back to their local name.
+KNOWN_TERMS: dict[str, dict[str, str]] = {
+    TYPE: {"en": "type", "zh": "类型"},
+    "http://www.w3.org/2004/02/skos/core#prefLabel": {"en": "preferred label", "zh": "首选名称"},
+    "http://www.w3.org/2004/02/skos/core#altLabel": {"en": "alternative label", "zh": "别名"},
+    "http://www.w3.org/2004/02/skos/core#inScheme": {"en": "in scheme", "zh": "所属方案"},
+    "http://www.w3.org/2004/02/skos/core#definition": {"en": "definition", "zh": "定义"},
+    "http://www.w3.org/2000/01/rdf-schema#label": {"en": "label", "zh": "名称"},
+    "http://www.w3.org/2000/01/rdf-schema#comment": {"en": "comment", "zh": "说明"},
+    "http://www.w3.org/ns/org#member": {"en": "member", "zh": "成员"},
+    "http://www.w3.org/ns/org#organization": {"en": "organization", "zh": "组织"},
+    "http://www.w3.org/ns/org#role": {"en": "role", "zh": "角色"},
+    "http://www.w3.org/ns/prov#wasDerivedFrom": {"en": "derived from", "zh": "来源于"},
+    "http://purl.org/dc/terms/license": {"en": "license", "zh": "许可协议"},
+}
+
+
+def involvement_heading(statements: list[Any], labels: Labels, lang: str) -> str:
+    """A name for an n-ary node, which has no label of its own: "Membership: Thailand · full member · APSCO"."""
+    by_pred: dict[str, list[str]] = defaultdict(list)
+    for st in statements:
+        if isinstance(st.object, ox.NamedNode) and not st.inferred:
+            by_pred[st.predicate.value].append(st.object.value)
+    for st in statements:  # org:member etc. reach apsco:agent only through the closure
+        if isinstance(st.object, ox.NamedNode) and st.predicate.value in (AGENT, CONTEXT, ROLE):
+            by_pred.setdefault(st.predicate.value, []).append(st.object.value)
+    types = [t for t in by_pred.get(TYPE, []) if t.startswith("https://w3id.org/apsco/ontology#")]
+    kind = labels.get(sorted(types)[0], lang) if types else ""
+    parts = [labels.get(sorted(by_pred[p])[0], lang) for p in (AGENT, ROLE, CONTEXT) if by_pred.get(p)]
+    return (kind + ": " if kind else "") + " · ".join(parts)

@@ -58,12 +58,16 @@ def in_first_batch(st: Statement, created: frozenset[str]) -> bool:
     return subject_ok and all(_known_before(r, created) for r in others)
 
 
-def _why(st: Statement) -> str:
-    missing = sorted({r.iri for r in st.refs() if r.qid is None})
+def _why(st: Statement, create: bool = False) -> str:
+    """Why a statement waits: the items it names that have no QID, and what gives them one."""
     reasons = []
-    for iri in missing:
-        status = next(r.status for r in st.refs() if r.iri == iri)
-        reasons.append(f"{iri} ({status.value})")
+    for ref in sorted(st.refs(), key=lambda r: r.iri):
+        if ref.qid is not None or (create and ref == st.subject):
+            continue
+        if ref.status is Status.NO_ITEM_KNOWN:
+            reasons.append(f"{ref.iri} (new item: batch 2, --created)")
+        else:
+            reasons.append(f"{ref.iri} (existing item to reconcile: --reconciled)")
     return "no QID yet for " + ", ".join(reasons)
 
 
@@ -73,10 +77,16 @@ def select(mapping: Mapping) -> Batch:
     entries: list[Entry] = []
     held: list[tuple[Statement, str]] = []
     notes: list[str] = []
+    # Items other statements point at: a new item is worth creating if it says something or is needed.
+    needed = {r.iri for st in mapping.statements for r in st.refs() - {st.subject}}
     for iri in sorted(mapping.items):
         item = mapping.items[iri]
         ref = item.ref
         create = not second and ref.status is Status.NO_ITEM_KNOWN and ref.qid is None
+        if create and not (item.labels and (item.statements or iri in needed)):
+            create = False  # an item with no label, or with nothing to say and nobody linking it
+            if item.statements or iri in needed:
+                notes.append(f"{iri}: no label in en or zh; not created")
         if ref.status is Status.NEEDS_RECONCILIATION and ref.qid is None:
             notes.append(
                 f"{iri}: its Wikidata item exists but is not confirmed; refusing to CREATE it. Reconcile it "
@@ -105,7 +115,7 @@ def select(mapping: Mapping) -> Batch:
             elif first and (resolved or create):
                 entry.statements.append(st)
             else:
-                held.append((st, _why(st) if not resolved else "links items created in batch 1: batch 2"))
+                held.append((st, _why(st, create) if not resolved or not first else "links items created in batch 1: batch 2"))
         if entry.create or entry.statements or entry.aliases:
             entries.append(entry)
     return Batch(entries, second, held, notes)

@@ -43,6 +43,7 @@ class Problem:
     kind: str
     subject: str
     message: str
+    node: str | None = None  # for "no-status": the entity that has no Wikidata status
 
 
 @dataclass(frozen=True)
@@ -341,7 +342,11 @@ def _item_terms(kg: KnowledgeGraph, item: Item) -> None:
     for o in _objects(kg, s, v.WIKIPEDIA_ARTICLE):
         m = re.match(r"^https?://([a-z-]+)\.wikipedia\.org/wiki/(.+)$", o.value)
         if m:
-            item.sitelink = (m.group(1).replace("-", "_") + "wiki", m.group(2).replace("_", " "))
+            item.articles.append(o.value)
+            site = (m.group(1).replace("-", "_") + "wiki", m.group(2).replace("_", " "))
+            # Prefer the English sitelink: it is the one wikidata.md says to reconcile by.
+            if item.sitelink is None or site[0] == "enwiki":
+                item.sitelink = site
         else:
             titles, langs = _objects(kg, o, v.TITLE), _objects(kg, o, v.IN_LANGUAGE)
             if titles and langs:
@@ -387,7 +392,9 @@ def build(kg: KnowledgeGraph, reconciled: dict[str, str] | None = None, created:
         if m is None:
             continue
         val = conv.value(o, m.datatype)
-        if isinstance(val, str):
+        if isinstance(val, str) and m.datatype == ITEM and isinstance(o, ox.NamedNode):
+            problems.append(Problem("no-status", s.value, f"{p.value} → {m.pid}: {val}", o.value))
+        elif isinstance(val, str):
             problems.append(Problem("value", s.value, f"{p.value} → {m.pid}: {val}"))
         elif m.qualifier_of:
             qualifier_props[(s.value, m.qualifier_of)].append((m.pid, val))

@@ -179,6 +179,7 @@ class Item:
     aliases: dict[str, list[str]] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
     sitelink: tuple[str, str] | None = None  # (site, title) used to reconcile, never written
+    articles: list[str] = field(default_factory=list)  # Wikipedia article IRIs (schema:about sitelinks)
 
 
 def qid_number(qid: str) -> int:

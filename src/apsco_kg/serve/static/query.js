@@ -34,13 +34,12 @@
     window.apscoYasgui = yasgui;  // for people debugging in the console, and for the browser test
 
     var queries = savedQueries();
-    var first = null;
-    queries.forEach(function (q) {
-      var tab = yasgui.addTab(false, { name: q.name, yasqe: { value: q.query }, requestConfig: { endpoint: endpoint } });
-      if (!first) first = tab;
+    var linked = permalinkQuery();
+    queries.forEach(function (q, i) {
+      // The first saved query is the open tab, unless a permalink brings its own.
+      yasgui.addTab(!linked && i === 0, { name: q.name, yasqe: { value: q.query }, requestConfig: { endpoint: endpoint } });
     });
 
-    var linked = permalinkQuery();
     if (linked) {
       var match = null;
       queries.forEach(function (q) { if (!match && q.query === linked) match = q; });
@@ -51,9 +50,7 @@
       yasgui.selectTabId(tab.getId());
       tab.setQuery(linked);
       tab.query();
-    } else if (first) {
-      yasgui.selectTabId(first.getId());
-    } else {
+    } else if (!queries.length) {
       yasgui.addTab(true, { name: "query", requestConfig: { endpoint: endpoint } });
     }
     document.body.setAttribute("data-yasgui-ready", "true");
