@@ -213,11 +213,12 @@ class Synth:
                 cur.block(graph_iri("curation"), c.iri, [("apsco:wikidataItem", f"wd:Q{2_000_000 + i * 2 + j}")]
                           if rng.random() < 0.7 else [("apsco:reconciliation", "apsco:NeedsReconciliation")])
         # The cooperation areas: one SKOS scheme shared by every organization, as in data/organization.trig.
-        scheme = "<" + ID + "scheme/cooperation-areas>"
+        # Own IRIs (…/synthetic-…), so a synthetic folder can be built together with the real data/.
+        scheme = "<" + ID + "scheme/synthetic-cooperation-areas>"
         cur.block(graph_iri("curation"), scheme, [("a", "skos:ConceptScheme"), ("skos:prefLabel", lit("Cooperation areas", "en")),
                                                   ("skos:prefLabel", lit("合作领域", "zh"))])
         for en, zh in zip(FIELD_EN, FIELD_ZH):
-            self.areas.append(iri("concept", "area", slug(en)))
+            self.areas.append(iri("concept", "area", "synthetic-" + slug(en)))
             cur.block(graph_iri("curation"), self.areas[-1], [
                 ("a", "apsco:CooperationArea"), ("skos:inScheme", scheme), ("skos:prefLabel", lit(en.lower(), "en")),
                 ("skos:prefLabel", lit(zh, "zh"))])

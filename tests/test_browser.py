@@ -29,6 +29,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1280,1024")
 WAIT_S = 30
+ACTIVE_ROWS = ".tabPanel.active .yasr table tbody tr"  # result rows of the tab on show
 
 
 def _find_browser() -> tuple[str | None, str | None, str]:
@@ -140,11 +141,11 @@ def test_landing_entity_language_and_query(browser: object, site: str) -> None:
     d.find_element(By.XPATH, "//div[contains(@class,'tabsList')]//a[span[normalize-space()='headquarters']]").click()  # type: ignore[attr-defined]
     panel = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".tabPanel.active .yasqe_queryButton")))
     panel.click()
-    wait.until(lambda drv: any("place/beijing" in r.text for r in drv.find_elements(By.CSS_SELECTOR, ".tabPanel.active .yasr table tbody tr")))
+    wait.until(lambda drv: any("place/beijing" in r.text for r in drv.find_elements(By.CSS_SELECTOR, ACTIVE_ROWS)))
 
     # A #query= permalink runs too.
     d.get(site + "/query#query=" + quote(SAVED_QUERIES["headquarters"]))  # type: ignore[attr-defined]
-    wait.until(lambda drv: any("place/beijing" in r.text for r in drv.find_elements(By.CSS_SELECTOR, ".tabPanel.active .yasr table tbody tr")))
+    wait.until(lambda drv: any("place/beijing" in r.text for r in drv.find_elements(By.CSS_SELECTOR, ACTIVE_ROWS)))
     assert console_problems(d) == []
 
 

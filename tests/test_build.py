@@ -300,5 +300,21 @@ def test_real_data_builds(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["build", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
     kg = graph.load(Settings())
-    parsed = triples(ox.parse((tmp_path / "apsco.ttl").read_bytes(), format=ox.RdfFormat.TURTLE))
-    assert parsed == curated_of(kg)
+    for name, fmt in CURATED.items():
+        assert triples(ox.parse((tmp_path / name).read_bytes(), format=fmt)) == curated_of(kg), name
+    for name, fmt in DATASET.items():
+        assert set(ox.parse((tmp_path / name).read_bytes(), format=fmt)) == set(kg.store), name
+
+
+def test_leftover_temporaries_of_a_killed_build_are_removed(small: Settings, tmp_path: Path) -> None:
+    tmp_path.joinpath(".apsco.ttl.abc123.tmp").write_bytes(b"half a dump")
+    tmp_path.joinpath("notes.txt").write_bytes(b"not ours")
+    export.build(small, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(ALL_FILES + ["notes.txt"])
+
+
+def test_build_help_documents_the_exit_codes() -> None:
+    out = CliRunner().invoke(main, ["build", "--help"]).stdout
+    assert "0  the data conforms and the dumps are written" in out
+    assert "1  violations, nothing written" in out
+    assert "2  error:" in out and "the dumps cannot be written" in out

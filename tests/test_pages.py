@@ -128,7 +128,8 @@ def test_language_fallback(fx: tuple[object, graph.KnowledgeGraph, Path]) -> Non
     # ... and an involvement node is named by its type, agent, role and context.
     assert Page(get_html(c, "/id/membership/apsco/thailand")).ids["label"] == (
         "membership: Thailand · full member · Asia-Pacific Space Cooperation Organization")
-    assert Page(get_html(c, "/id/membership/apsco/thailand?lang=zh")).ids["label"] == "成员资格: 泰国 · 正式成员国 · 亚太空间合作组织"
+    zh = Page(get_html(c, "/id/membership/apsco/thailand?lang=zh"))
+    assert zh.ids["label"] == "成员资格: 泰国 · 正式成员国 · 亚太空间合作组织"
     # An unknown ?lang is English.
     assert Page(get_html(c, "/id/place/beijing?lang=fr")).ids["label"] == "Beijing"
 

@@ -13,6 +13,7 @@ import os
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -42,8 +43,8 @@ def frozen(row: dict[str, object]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, json.dumps(encode(v), ensure_ascii=False)) for k, v in row.items()))
 
 
-def snapshot(result: queries.QueryResult) -> dict[str, object]:
-    doc: dict[str, object] = {"kind": result.kind}
+def snapshot(result: queries.QueryResult) -> dict[str, Any]:
+    doc: dict[str, Any] = {"kind": result.kind}
     if result.kind == "select":
         doc["variables"] = result.variables
         doc["rows"] = sorted(
@@ -57,17 +58,19 @@ def snapshot(result: queries.QueryResult) -> dict[str, object]:
     return doc
 
 
-def compare(name: str, expected: dict[str, object], result: queries.QueryResult) -> None:
+def compare(name: str, expected: dict[str, Any], result: queries.QueryResult) -> None:
     assert result.kind == expected["kind"], f"{name}: kind {result.kind}, golden says {expected['kind']}"
     if result.kind == "ask":
         assert result.boolean == expected["boolean"], f"{name}: ASK answered {result.boolean}, golden says {expected['boolean']}"
         return
+    want: Counter[tuple[Any, ...]]
+    got: Counter[tuple[Any, ...]]
     if result.kind == "graph":
-        want = Counter(tuple(json.dumps(x) for x in t) for t in expected["triples"])  # type: ignore[union-attr]
+        want = Counter(tuple(json.dumps(x) for x in t) for t in expected["triples"])
         got = Counter(tuple(json.dumps(encode(x)) for x in t) for t in result.triples)
     else:
         assert result.variables == expected["variables"], f"{name}: columns {result.variables} != golden {expected['variables']}"
-        want = Counter(frozen({k: decode(v) for k, v in row.items()}) for row in expected["rows"])  # type: ignore[union-attr]
+        want = Counter(frozen({k: decode(v) for k, v in row.items()}) for row in expected["rows"])
         got = Counter(frozen(row) for row in result.rows)
     missing, extra = want - got, got - want
     assert not missing and not extra, (
@@ -386,3 +389,60 @@ def test_construct_gives_triples(kg: graph.KnowledgeGraph) -> None:
     result = queries.run("describe-entity", {"entity": "id:state/turkey"}, kg=kg)
     assert result.kind == "graph"
     assert (ID + "signature/apsco-convention/turkey", "https://w3id.org/apsco/ontology#agent", ID + "state/turkey") in result.triples
+
+
+def test_python_values_are_accepted_from_notebooks(kg: graph.KnowledgeGraph) -> None:
+    by_int = queries.run("cq13-initiators", {"year": 1992}, kg=kg).rows
+    assert by_int == queries.run("cq13-initiators", {"year": "1992"}, kg=kg).rows and len(by_int) == 3
+
+
+def test_label_defaults_bind_with_a_resolver(kg: graph.KnowledgeGraph) -> None:
+    q = queries.get("cq14-roles-of-a-state")
+    with pytest.raises(queries.ParameterError, match="not an IRI or prefixed name"):
+        queries.bind(q, None, None)
+    assert queries.bind(q, None, queries.label_resolver(kg)) == {"state": ox.NamedNode(ID + "state/thailand")}
+
+
+def test_the_docs_describe_every_saved_query() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "queries.md").read_text(encoding="utf-8")
+    assert f"There are {len(CATALOGUE)} queries" in docs
+    undocumented = [q.name for q in CATALOGUE if not q.name.startswith("cq") and f"`{q.name}`" not in docs]
+    assert not undocumented, f"docs/queries.md does not list {undocumented}"
+
+
+@pytest.mark.parametrize(
+    "text, form, where",
+    [
+        ("SELECT * { ?s ?p ?o }", "SELECT", "SELECT * {"),
+        ("# INSERT DATA { } in a comment\nPREFIX drop: <http://x/>\nASK { ?s drop:p ?o }", "ASK", "ASK {"),
+        ('SELECT ?s ("}{" AS ?x) WHERE { ?s ?p ?o FILTER(?o < ?s) }', "SELECT", 'WHERE {'),
+        ("CONSTRUCT { ?s <http://x/p> ?o } WHERE { { SELECT ?s ?o { ?s ?q ?o } } }", "CONSTRUCT", "WHERE {"),
+        ("DESCRIBE <http://x/a>", "DESCRIBE", None),
+        ("PREFIX a: <http://x#>\nWITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "WITH", None),
+        ("SELECT ?s WHERE { ?s apsco:Service ?o }", "SELECT", "WHERE {"),
+    ],
+)
+def test_the_scanner_is_not_fooled_by_strings_comments_and_names(text: str, form: str, where: str | None) -> None:
+    shape = queries.scan(text)
+    assert shape.form == form
+    assert not shape.uses_service
+    if where is None:
+        assert shape.where_open is None
+    else:
+        assert text[: shape.where_open].endswith(where)
+
+
+def test_strip_comments_keeps_strings_iris_and_line_numbers() -> None:
+    text = '#+ title: adds things\n#+ row: a\nSELECT ?s WHERE { ?s <http://x/#frag> "# not a comment" } # end\n'
+    out = queries.strip_comments(text)
+    assert out == '\n\nSELECT ?s WHERE { ?s <http://x/#frag> "# not a comment" } \n'
+
+
+def test_cq19_traces_one_statement_to_both_articles_and_their_references(kg: graph.KnowledgeGraph) -> None:
+    rows = queries.run("cq19-statement-provenance", {"subject": "APSCO", "property": "apsco:headquarters"}, kg=kg).rows
+    assert {r["value"] for r in rows} == {ID + "place/beijing"}
+    assert {(r["source"], r["referenceNumber"], r["citationKind"]) for r in rows} == {
+        (ID + "source/enwiki", None, None),  # the category "Organizations based in Beijing": no citation
+        (ID + "source/enwiki", 1, "inline"), (ID + "source/enwiki", 4, "inline"),
+        (ID + "source/zhwiki", 1, "general"), (ID + "source/zhwiki", 2, "general"),
+    }

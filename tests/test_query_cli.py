@@ -7,7 +7,9 @@ import re
 import io
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -22,6 +24,12 @@ STATES_1992 = {ID + "state/china", ID + "state/thailand", ID + "state/pakistan"}
 
 def cli(*args: str) -> Result:
     return CliRunner().invoke(main, ["query", *args], catch_exceptions=False)
+
+
+def solutions(out: bytes, fmt: ox.QueryResultsFormat) -> ox.QuerySolutions:
+    parsed = ox.parse_query_results(out, format=fmt)
+    assert isinstance(parsed, ox.QuerySolutions)
+    return parsed
 
 
 def one_line_error(result: Result, code: int) -> str:
@@ -65,7 +73,7 @@ def test_show_unknown_name() -> None:
 # ---- run: formats --------------------------------------------------------------------------------
 def test_json_is_sparql_results_json(kg: graph.KnowledgeGraph) -> None:
     out = cli("run", "cq13-initiators", "--format", "json").stdout_bytes
-    parsed = ox.parse_query_results(out, format=ox.QueryResultsFormat.JSON)
+    parsed = solutions(out, ox.QueryResultsFormat.JSON)
     rows = list(parsed)
     assert {r["state"].value for r in rows} == STATES_1992
     assert [v.value for v in parsed.variables] == queries.run("cq13-initiators", kg=kg).variables
@@ -75,14 +83,14 @@ def test_json_is_sparql_results_json(kg: graph.KnowledgeGraph) -> None:
 def test_xml_is_sparql_results_xml() -> None:
     out = cli("run", "cq13-initiators", "-f", "xml").stdout_bytes
     ET.fromstring(out)  # well-formed
-    rows = list(ox.parse_query_results(out, format=ox.QueryResultsFormat.XML))
+    rows = list(solutions(out, ox.QueryResultsFormat.XML))
     assert {r["state"].value for r in rows} == STATES_1992
     assert {r["stateZh"] for r in rows} >= {ox.Literal("中国", language="zh")}
 
 
 def test_tsv_round_trips_the_terms(kg: graph.KnowledgeGraph) -> None:
     out = cli("run", "cq16-conferences", "-f", "tsv").stdout_bytes
-    rows = list(ox.parse_query_results(out, format=ox.QueryResultsFormat.TSV))
+    rows = list(solutions(out, ox.QueryResultsFormat.TSV))
     local = queries.run("cq16-conferences", kg=kg)
     assert [tuple(r[v] for v in local.variables) for r in rows] == local.terms
 
@@ -196,3 +204,33 @@ def test_console_script_prints_utf8_whatever_the_locale(tmp_path: Path) -> None:
     out = subprocess.run([str(exe), "query", "run", "cq13-initiators"], capture_output=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "巴基斯坦".encode() in out.stdout
+
+
+@pytest.fixture(scope="module")
+def endpoint(kg: graph.KnowledgeGraph, app_server: Any) -> Iterator[str]:
+    from apsco_kg.serve import create_app
+    from apsco_kg.settings import Settings
+
+    with app_server(create_app(Settings(), kg)) as base:
+        yield base + "/sparql"
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "md"])
+def test_endpoint_output_is_the_local_output(fmt: str, endpoint: str) -> None:
+    local = cli("run", "cq16-conferences", "-f", fmt)
+    remote = cli("run", "cq16-conferences", "-f", fmt, "--endpoint", endpoint, "--method", "POST", "--timeout", "20")
+    assert remote.exit_code == 0 and remote.stdout_bytes == local.stdout_bytes
+
+
+def test_endpoint_with_a_label_parameter(endpoint: str) -> None:
+    out = json.loads(cli("run", "cq14-roles-of-a-state", "-p", "state=土耳其", "-f", "json", "--endpoint", endpoint).stdout)
+    assert {b["role"]["value"] for b in out["results"]["bindings"]} == {ID + "role/signatory", ID + "role/full-member"}
+    line = one_line_error(cli("run", "cq14-roles-of-a-state", "-p", "state=Atlantis", "--endpoint", endpoint), 2)
+    assert "parameter 'state': nothing of class apsco:State is labelled 'Atlantis'" in line
+
+
+def test_endpoint_refusing_a_malformed_query_exits_2(endpoint: str, tmp_path: Path) -> None:
+    rq = tmp_path / "broken.rq"
+    rq.write_text("SELECT ?s WHERE {\n  ?s ?p ?o ?x .\n}\n", encoding="utf-8")
+    line = one_line_error(cli("run", "--file", str(rq), "--endpoint", endpoint), 2)
+    assert "refused the query (HTTP 400)" in line

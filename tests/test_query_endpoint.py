@@ -41,17 +41,8 @@ def multiset(result: queries.QueryResult) -> Counter[Any]:
 
 @pytest.fixture(scope="module")
 def server(kg: graph.KnowledgeGraph, app_server: Callable[[object], Any]) -> Iterator[str]:
-    """The project's own server, serving the built graph; yields its /sparql URL."""
-    import urllib.error
-    import urllib.request
-
+    """The project's own server (serve.create_app), serving the built graph; yields its /sparql URL."""
     with app_server(create_app(Settings(), kg)) as base:
-        try:  # TEMPORARY until serve/sparql.py lands: fall back to the stand-in endpoint below
-            urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=10).close()
-        except urllib.error.HTTPError:
-            with app_server(_misbehaving_app(kg)) as stand_in:
-                yield stand_in + "/sparql"
-                return
         yield base + "/sparql"
 
 
@@ -77,6 +68,7 @@ def test_every_saved_query_gives_the_same_rows_through_the_endpoint(name: str, s
         ("statements-with-sources", {"article": "English Wikipedia: Asia-Pacific Space Cooperation Organization"}),
         ("reconciliation", {"status": "apsco:NoItemKnown"}),
         ("cq07-satellite-projects", {"year": "2010", "org": "APSCO"}),
+        ("cq19-statement-provenance", {"subject": "Beijing", "property": "apsco:country"}),
     ],
 )
 def test_parameters_bind_the_same_way_by_post(name: str, params: dict[str, str], server: str, kg: graph.KnowledgeGraph) -> None:

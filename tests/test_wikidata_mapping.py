@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -10,7 +11,9 @@ import pytest
 from apsco_kg import graph
 from apsco_kg.settings import Settings
 from apsco_kg.wikidata import batches, mapping
-from apsco_kg.wikidata.model import ItemValue, MonolingualValue, Statement, Status, StringValue, TimeValue, UrlValue
+from apsco_kg.wikidata.model import (
+    ItemValue, MonolingualValue, QuantityValue, Statement, Status, StringValue, TimeValue, UrlValue,
+)
 
 ID = "https://w3id.org/apsco/id/"
 FIXTURES = Path(__file__).parent / "fixtures" / "wikidata"
@@ -203,3 +206,12 @@ def test_qid_files_are_read_strictly(tmp_path: Path, line: str) -> None:
     tsv.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="bad.tsv:1"):
         mapping.read_qid_file(tsv)
+
+
+def test_member_count_from_the_full_member_tally_only(m: mapping.Mapping) -> None:
+    [count] = stmts(m, APSCO, "P2124")
+    assert count.value == QuantityValue(Decimal(8))
+    assert count.qualifiers == (("P585", TimeValue("+2024-10-00T00:00:00Z", 10)),)
+    assert has_wikipedia_ref(count, "Q328", revision=True)
+    # Signatory and committee tallies are not member counts: their roles name no count property.
+    assert not [s for s in m.statements if s.property == "P2124" and s.subject.iri != APSCO]

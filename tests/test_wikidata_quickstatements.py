@@ -245,3 +245,14 @@ def test_renderer_refuses_what_quickstatements_cannot_carry() -> None:
         qs.value_v1(StringValue("a || b"))
     with pytest.raises(qs.RenderError):
         qs.value_v1(ItemValue(EntityRef("https://w3id.org/apsco/id/org/apsco", None, Status.NEEDS_RECONCILIATION)))
+
+
+def test_batch_2_does_not_repeat_the_terms_of_created_items(kg: graph.KnowledgeGraph) -> None:
+    apsco = "https://w3id.org/apsco/id/org/apsco"
+    b1 = batches.select(mapping.build(kg, {apsco: "Q900000001"}))
+    convention = next(e for e in b1.entries if e.item.ref.iri.endswith("treaty/apsco-convention"))
+    assert convention.create and convention.aliases == {"en": ["APSCO convention"]}
+    made = {e.item.ref.iri: f"Q90000{n:04d}" for n, e in enumerate((e for e in b1.entries if e.create), 100)}
+    m2 = mapping.build(kg, {apsco: "Q900000001"}, made)
+    terms = [c for c in qs.parse_v1(qs.render_v1(batches.select(m2)), options(m2)) if isinstance(c, qs.Term)]
+    assert terms == []

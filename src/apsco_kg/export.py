@@ -24,10 +24,10 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
@@ -36,6 +36,7 @@ from .graph import INFERRED_GRAPH, ONTOLOGY_GRAPH, RDF_TYPE, KnowledgeGraph
 from .settings import ID, Settings
 from .validate import Report, short, validate
 
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -86,6 +87,11 @@ class _HashingFile:
         self.raw.flush()
 
 
+def _as_io(out: _HashingFile) -> IO[bytes]:
+    """pyoxigraph's serializers only call write() and flush(), which _HashingFile has."""
+    return cast(IO[bytes], out)
+
+
 class Staging:
     """Temporary files in the output folder, committed together with os.replace, or discarded."""
 
@@ -94,7 +100,7 @@ class Staging:
         self.staged: dict[str, Path] = {}
         self.infos: dict[str, FileInfo] = {}
 
-    def write(self, name: str, produce: "Any") -> FileInfo:
+    def write(self, name: str, produce: Callable[[_HashingFile], object]) -> FileInfo:
         """Call produce(file) to write `name`'s bytes into a fresh temporary file."""
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.out_dir)
         self.staged[name] = Path(tmp)
@@ -107,6 +113,12 @@ class Staging:
         info = FileInfo(name, out.size, out.sha.hexdigest())
         self.infos[name] = info
         return info
+
+    def remove_leftovers(self, names: Iterable[str]) -> None:
+        """Temporaries of a build that was killed (kill -9, power loss) before it could clean up."""
+        for name in names:
+            for stale in self.out_dir.glob(f".{name}.*.tmp"):
+                stale.unlink(missing_ok=True)
 
     def commit(self) -> None:
         for name, tmp in self.staged.items():
@@ -133,21 +145,29 @@ def _sorted_lines(data: bytes) -> list[bytes]:
     return lines
 
 
-def dataset_nquads(kg: KnowledgeGraph) -> bytes:
-    """Every quad, graph by graph (graphs in IRI order), each graph's lines sorted."""
+def dataset_nquads(kg: KnowledgeGraph, counts: dict[str, int] | None = None) -> bytes:
+    """Every quad, graph by graph (graphs in IRI order), each graph's lines sorted.
+
+    `counts`, if given, receives each named graph's number of statements (for void:subset)."""
     chunks: list[bytes] = []
-    graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()]
-    graphs += sorted(kg.store.named_graphs(), key=lambda g: (isinstance(g, ox.BlankNode), g.value))
+    named: list[ox.NamedNode | ox.BlankNode] = [
+        g for g in kg.store.named_graphs() if isinstance(g, (ox.NamedNode, ox.BlankNode))]
+    named.sort(key=lambda g: (isinstance(g, ox.BlankNode), g.value))
+    graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph(), *named]
     for g in graphs:
         data = ox.serialize(kg.store.quads_for_pattern(None, None, None, g), format=ox.RdfFormat.N_QUADS)
-        chunks.extend(_sorted_lines(data))
+        lines = _sorted_lines(data or b"")
+        if counts is not None and isinstance(g, ox.NamedNode):
+            counts[g.value] = len(lines)
+        chunks.append(b"".join(lines))  # one bytes object per graph, not one per line: less memory
     return b"".join(chunks)
 
 
 def _construct_ntriples(kg: KnowledgeGraph, where: str) -> bytes:
     """Distinct triples matching `where`, as sorted N-Triples (one CONSTRUCT, serialised in Rust)."""
     result = kg.store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}")
-    data: bytes = result.serialize(format=ox.RdfFormat.N_TRIPLES)  # type: ignore[union-attr]
+    assert isinstance(result, ox.QueryTriples)
+    data = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
     return b"".join(sorted(set(data.splitlines(keepends=True))))
 
 
@@ -228,12 +248,12 @@ class Compactor:
                     return f"{name}:{rest}"
         return iri
 
-    def node_id(self, term: ox.Term) -> str:
+    def node_id(self, term: Term) -> str:
         if isinstance(term, ox.BlankNode):
             return f"_:{term.value}"
-        return self.compact(term.value)
+        return self.compact(term.value) if isinstance(term, ox.NamedNode) else str(term)
 
-    def value(self, obj: ox.Term, coerce: str | None) -> Any:
+    def value(self, obj: Term, coerce: str | None) -> Any:
         if isinstance(obj, (ox.NamedNode, ox.BlankNode)):
             ref = self.node_id(obj)
             return ref if coerce == "@id" and isinstance(obj, ox.NamedNode) else {"@id": ref}
@@ -247,7 +267,7 @@ class Compactor:
             return {"@value": obj.value}
         return {"@type": self.compact(datatype), "@value": obj.value}
 
-    def node(self, subject: ox.Term, triples: list[ox.Triple | ox.Quad]) -> dict[str, Any]:
+    def node(self, subject: Term, triples: list[ox.Triple | ox.Quad]) -> dict[str, Any]:
         node: dict[str, Any] = {"@id": self.node_id(subject)}
         for t in triples:
             if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
@@ -273,7 +293,7 @@ def write_jsonld(triples: Iterable[ox.Triple | ox.Quad], context: dict[str, Any]
     out.write(b"\n]}\n")
 
 
-def _by_subject(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[tuple[ox.Term, list[ox.Triple | ox.Quad]]]:
+def _by_subject(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[tuple[Term, list[ox.Triple | ox.Quad]]]:
     group: list[ox.Triple | ox.Quad] = []
     for t in triples:
         if group and t.subject != group[0].subject:
@@ -294,21 +314,31 @@ SPDX = "http://spdx.org/rdf/terms#"
 VOID_PREFIXES = {**graph.PREFIXES, "void": VOID, "dcat": DCAT, "spdx": SPDX}
 
 
-def _count_rows(kg: KnowledgeGraph, query: str) -> list[tuple[ox.Term, int]]:
-    return [(row[0], int(row[1].value)) for row in kg.store.query(query)]  # type: ignore[union-attr]
+def _count_rows(kg: KnowledgeGraph, query: str) -> list[tuple[ox.NamedNode, int]]:
+    """Rows of (IRI, count); the first variable of a plain count is bound to a dummy IRI."""
+    rows = kg.store.query(query)
+    assert isinstance(rows, ox.QuerySolutions)
+    return [(row[0] if isinstance(row[0], ox.NamedNode) else ox.NamedNode("urn:x"), int(row[1].value))  # type: ignore[union-attr]
+            for row in rows]
 
 
-def void_triples(settings: Settings, kg: KnowledgeGraph, triples: int, infos: dict[str, FileInfo]) -> list[ox.Triple]:
+def subjects_of(curated: bytes) -> set[bytes]:
+    """The distinct subject tokens of N-Triples lines (one C-level split per line, no term objects)."""
+    return {line.split(b" ", 1)[0] for line in curated.splitlines()}
+
+
+def void_triples(settings: Settings, kg: KnowledgeGraph, curated: bytes, graph_sizes: dict[str, int],
+                 infos: dict[str, FileInfo]) -> list[ox.Triple]:
     """The dataset description: counts, class partitions, named graphs as subsets, distributions.
 
-    The counts are SPARQL aggregates run in Rust on the store, so they cost no Python per statement.
+    Counts come from the sorted lines already in memory, or from SPARQL aggregates run in Rust.
     """
     base = settings.base_iri
     ds = ox.NamedNode(base + "dataset")
     out: list[ox.Triple] = []
-    curated = f"FILTER(?g != <{ONTOLOGY_GRAPH.value}> && ?g != <{INFERRED_GRAPH.value}>)"
+    in_curated = f"FILTER(?g != <{ONTOLOGY_GRAPH.value}> && ?g != <{INFERRED_GRAPH.value}>)"
 
-    def add(s: ox.NamedNode, p: str, o: ox.Term) -> None:
+    def add(s: ox.NamedNode, p: str, o: Term) -> None:
         out.append(ox.Triple(s, ox.NamedNode(p), o))
 
     def count(n: int) -> ox.Literal:
@@ -325,14 +355,13 @@ def void_triples(settings: Settings, kg: KnowledgeGraph, triples: int, infos: di
     add(ds, DCTERMS + "license", ox.NamedNode("https://creativecommons.org/licenses/by-sa/4.0/"))
     add(ds, VOID + "uriSpace", ox.Literal(ID))
     add(ds, VOID + "vocabulary", ox.NamedNode(graph.PREFIXES["apsco"]))
-    add(ds, VOID + "triples", count(triples))
-    add(ds, VOID + "entities", count(one(
-        f"{{ SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {curated} "
-        f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), \"{ID}\")) }} }}")))
+    subjects = subjects_of(curated)
+    entity_prefix = b"<" + ID.encode()
+    add(ds, VOID + "triples", count(curated.count(b"\n")))
+    add(ds, VOID + "entities", count(sum(1 for s in subjects if s.startswith(entity_prefix))))
     add(ds, VOID + "classes", count(one(
-        f"{{ SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {curated} }} }}")))
-    add(ds, VOID + "distinctSubjects", count(one(
-        f"{{ SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {curated} }} }}")))
+        f"{{ SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {in_curated} }} }}")))
+    add(ds, VOID + "distinctSubjects", count(len(subjects)))
     # Per class, inferred types included, so apsco:Agent counts every state, organization and person.
     per_class = _count_rows(kg, f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} "
                                 f"FILTER(?g != <{ONTOLOGY_GRAPH.value}> && isIRI(?c)) }} GROUP BY ?c")
@@ -342,12 +371,11 @@ def void_triples(settings: Settings, kg: KnowledgeGraph, triples: int, infos: di
         add(ds, VOID + "classPartition", part)
         add(part, VOID + "class", cls)
         add(part, VOID + "entities", count(n))
-    per_graph = _count_rows(kg, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-    for g, n in sorted(per_graph, key=lambda kv: kv[0].value):
-        if isinstance(g, ox.NamedNode):
-            add(ds, VOID + "subset", g)
-            add(g, rdf_type, ox.NamedNode(VOID + "Dataset"))
-            add(g, VOID + "triples", count(n))
+    for iri, n in sorted(graph_sizes.items()):
+        g = ox.NamedNode(iri)
+        add(ds, VOID + "subset", g)
+        add(g, rdf_type, ox.NamedNode(VOID + "Dataset"))
+        add(g, VOID + "triples", count(n))
     for name in sorted(infos):
         info = infos[name]
         dist = ox.NamedNode(base + "dump/" + name)
@@ -378,19 +406,20 @@ def _quote(iri: str) -> str:
 def write_dumps(kg: KnowledgeGraph, settings: Settings, out_dir: Path) -> dict[str, FileInfo]:
     """Serialise each format once into staged files, describe them, then move them into place."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    dataset = dataset_nquads(kg)
+    graph_sizes: dict[str, int] = {}
+    dataset = dataset_nquads(kg, graph_sizes)
     curated = curated_ntriples(kg)
     ontology = ontology_ntriples(kg)
-    triples = curated.count(b"\n")
     context = load_context(settings)
 
     def raw(data: bytes) -> Any:
         return lambda out: out.write(data)
 
     def rdf(data: bytes, source: ox.RdfFormat, target: ox.RdfFormat, prefixes: dict[str, str]) -> Any:
-        return lambda out: ox.serialize(_parse(data, source), out, target, prefixes=prefixes)
+        return lambda out: ox.serialize(_parse(data, source), _as_io(out), target, prefixes=prefixes)
 
     staging = Staging(out_dir)
+    staging.remove_leftovers([*MEDIA_TYPES, "void.ttl", "SHA256SUMS"])
     try:
         staging.write("apsco.ttl", rdf(curated, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, graph.PREFIXES))
         staging.write("apsco.nt", raw(curated))
@@ -398,8 +427,8 @@ def write_dumps(kg: KnowledgeGraph, settings: Settings, out_dir: Path) -> dict[s
         staging.write("apsco.trig", rdf(dataset, ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, graph.PREFIXES))
         staging.write("apsco.nq", raw(dataset))
         staging.write("ontology.ttl", rdf(ontology, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, graph.PREFIXES))
-        description = void_triples(settings, kg, triples, dict(staging.infos))
-        staging.write("void.ttl", lambda out: ox.serialize(description, out, ox.RdfFormat.TURTLE, prefixes=VOID_PREFIXES))
+        description = void_triples(settings, kg, curated, graph_sizes, dict(staging.infos))
+        staging.write("void.ttl", lambda out: ox.serialize(description, _as_io(out), ox.RdfFormat.TURTLE, prefixes=VOID_PREFIXES))
         sums = "".join(f"{staging.infos[n].sha256}  {n}\n" for n in sorted(staging.infos)).encode("ascii")
         staging.write("SHA256SUMS", raw(sums))
         infos = dict(staging.infos)

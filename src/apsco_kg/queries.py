@@ -21,12 +21,12 @@ import re
 import threading
 import urllib.error
 import urllib.request
-from http.client import HTTPResponse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from http.client import HTTPResponse
 from pathlib import Path
 from typing import Literal as TypingLiteral
 
@@ -522,11 +522,24 @@ def _remote_label_lookup(client: "_Remote") -> LabelResolver:
     return LabelResolver(lookup)
 
 
+def label_resolver(kg: graph.KnowledgeGraph) -> LabelResolver:
+    """Resolves labels against `kg`: pass it to `bind` to bind a saved query's label defaults."""
+    return _local_label_lookup(kg)
+
+
+def _as_text(value: object) -> str:
+    # From a notebook, run(q, {"year": 1992}) is natural; the CLI always gives strings.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
 def bind(
-    query: SavedQuery, params: Mapping[str, str] | None, resolve: LabelResolver | None
+    query: SavedQuery, params: Mapping[str, object] | None, resolve: LabelResolver | None
 ) -> dict[str, ox.NamedNode | ox.Literal]:
-    """Defaults merged with the given values, each turned into a typed RDF term."""
-    given = dict(params or {})
+    """Defaults merged with the given values, each turned into a typed RDF term. Without
+    `resolve`, a plain label (rather than an IRI) is a ParameterError."""
+    given = {k: _as_text(v) for k, v in (params or {}).items()}
     for key in given:
         query.param(key)  # unknown parameter -> ParameterError naming it
     bound: dict[str, ox.NamedNode | ox.Literal] = {}
@@ -691,7 +704,7 @@ def check_text(query: SavedQuery, settings: Settings, *, local: bool) -> Shape:
 
 def run(
     query: SavedQuery | str,
-    params: Mapping[str, str] | None = None,
+    params: Mapping[str, object] | None = None,
     *,
     kg: graph.KnowledgeGraph | None = None,
     endpoint: str | None = None,
@@ -838,7 +851,7 @@ class _Remote:
         wrapper.setReturnFormat(N3 if kind == "graph" else JSON)
         wrapper.addCustomHttpHeader("Accept", _ACCEPT_GRAPH if kind == "graph" else _ACCEPT_RESULTS)
         # setTimeout() truncates to int and 0 means "wait forever"; keep the float.
-        wrapper.timeout = self.timeout  # type: ignore[assignment]
+        wrapper.timeout = self.timeout
         response = wrapper.query().response
         content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         try:
@@ -866,7 +879,7 @@ def _snippet(body: bytes, size: int = 200) -> str:
 def _make_wrapper_class() -> type:
     from SPARQLWrapper import SPARQLWrapper
 
-    class Wrapper(SPARQLWrapper):  # type: ignore[misc]
+    class Wrapper(SPARQLWrapper):
         """SPARQLWrapper with one change: its `_query` maps HTTP failures to exceptions that keep
         the status and the body (the stock ones keep only a repr of the body, and not the status
         of codes it does not know), and refuses to send anything to the update endpoint."""

@@ -47,11 +47,19 @@ def render(result: QueryResult, fmt: str | None = None) -> bytes:
     if result.kind == "graph":
         if fmt not in GRAPH_FORMATS:
             raise QueryError(f"a CONSTRUCT/DESCRIBE result is written as {', '.join(GRAPH_FORMATS)}, not {fmt!r}")
-        return ox.serialize(result.graph_terms, format=_RDF_FORMATS[fmt], prefixes=KNOWN_PREFIXES) or b""
+        return ox.serialize(result.graph_terms, format=_RDF_FORMATS[fmt], prefixes=graph_prefixes(result)) or b""
     if fmt not in SELECT_FORMATS:
         raise QueryError(f"a SELECT/ASK result is written as {', '.join(SELECT_FORMATS)}, not {fmt!r}")
     writer = {"json": to_json, "xml": to_xml, "csv": to_csv, "tsv": to_tsv, "table": to_table, "md": to_markdown}[fmt]
     return writer(result).encode("utf-8")
+
+
+def graph_prefixes(result: QueryResult) -> dict[str, str]:
+    """The project prefixes the triples use. Not `id:`: entity IRIs have slashes in their path, which
+    Turtle would have to write as `id:state\\/thailand`; the full IRI reads better."""
+    iris = {t.value for tr in result.graph_terms for t in (tr.subject, tr.predicate, tr.object) if isinstance(t, ox.NamedNode)}
+    iris |= {tr.object.datatype.value for tr in result.graph_terms if isinstance(tr.object, ox.Literal)}
+    return {p: ns for p, ns in KNOWN_PREFIXES.items() if p != "id" and any(i.startswith(ns) for i in iris)}
 
 
 # ---- SPARQL 1.1 Query Results JSON ------------------------------------------------------------

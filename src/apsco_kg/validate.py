@@ -6,9 +6,9 @@
 * named graphs whose source is not declared — graph.undescribed_graphs(kg);
 * SHACL results of ontology/shapes.ttl over the union of every graph (data + ontology + inferred).
 
-SHACL is behind one small function, `run_shacl`, so a faster engine can replace pyshacl later
-without touching the report. pyshacl is the reference: it runs with OUR shapes only (never shapes a
-contributed file carries, security-risks.md C2), inference="none" (graph:inferred already holds the
+SHACL is behind one small function, `run_shacl`, which uses the fast engine (apsco_kg.fastshacl)
+where it provably gives pyshacl's results and pyshacl (`run_pyshacl`) otherwise. pyshacl is the
+reference: it runs with OUR shapes only (never shapes a contributed file carries, security-risks.md C2), inference="none" (graph:inferred already holds the
 RDFS closure), do_owl_imports=False (C1) and advanced=False (C3). Its data graph is built from
 pyoxigraph N-Triples bytes with an explicit format, never from a path or URL string (B7).
 """
@@ -140,31 +140,27 @@ def shorten_value(value: str, width: int = 120) -> str:
 def union_ntriples(kg: KnowledgeGraph) -> bytes:
     """Every distinct triple of every graph (data + ontology + inferred), as N-Triples bytes."""
     result = kg.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
-    data: bytes = result.serialize(format=ox.RdfFormat.N_TRIPLES)  # type: ignore[union-attr]
+    assert isinstance(result, ox.QueryTriples)
+    data = result.serialize(format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
     if len(data) > MAX_STATEMENT_BYTES:
         _refuse_long_statements(kg, data)
     return data
 
 
 def _refuse_long_statements(kg: KnowledgeGraph, data: bytes) -> None:
-    # A fast scan: only when some line is long do we look at which one (the rare, refused path).
-    start = 0
-    while True:
-        end = data.find(b"\n", start)
-        if end < 0:
-            end = len(data)
-        if end - start > MAX_STATEMENT_BYTES:
-            line = data[start:end]
-            subject = line.split(b" ", 1)[0].decode("utf-8", "replace").strip("<>")
-            files = sorted(kg.origins.get(subject, ())) or ["(input)"]
-            raise InputError(
-                files[0],
-                f"a statement about {subject} is {end - start:,} bytes long, above the limit of "
-                f"{MAX_STATEMENT_BYTES:,}: no curated fact needs text that long; shorten the literal",
-            )
-        if end >= len(data):
-            return
-        start = end + 1
+    # split and len run in C: one pass, no Python per line unless a line is too long (refused anyway).
+    lines = data.split(b"\n")
+    if max(map(len, lines)) <= MAX_STATEMENT_BYTES:
+        return
+    line = next(x for x in lines if len(x) > MAX_STATEMENT_BYTES)
+    subject = line.split(b" ", 1)[0].decode("utf-8", "replace").strip("<>")
+    files = sorted(kg.origins.get(subject, ())) or ["(input)"]
+    raise InputError(
+        files[0],
+        f"a statement about {subject} is {len(line):,} bytes long, above the limit of "
+        f"{MAX_STATEMENT_BYTES:,}: no curated fact needs text that long; shorten the literal",
+    )
 
 
 def _node_shapes_of_property_shapes(shapes: object) -> dict[object, object]:
@@ -190,6 +186,35 @@ def _nt(term: object) -> str:
 
 
 def run_shacl(kg: KnowledgeGraph, settings: Settings) -> list[ShaclResult]:
+    """Validate the union graph against ontology/shapes.ttl: the fast engine, else pyshacl.
+
+    The fast engine (apsco_kg.fastshacl) gives pyshacl's exact results for the SHACL features it
+    implements (tests/test_fast_validation.py compares both reports); for anything else, or a result
+    that needs a message pyshacl would generate, the reference engine runs.
+    """
+    from . import fastshacl
+
+    _refuse_long_statements_fast(kg)
+    try:
+        return fastshacl.shacl_results(kg, settings)
+    except (fastshacl.Unsupported, fastshacl.NeedsReference):
+        return run_pyshacl(kg, settings)
+
+
+def _refuse_long_statements_fast(kg: KnowledgeGraph) -> None:
+    """The MAX_STATEMENT_BYTES refusal of union_ntriples without serialising the graph.
+
+    A statement line can only pass 32 KiB if one of its terms is over 1,000 characters (3 terms x
+    1,000 characters x at most 6 bytes per escaped character < 32 KiB); only then is the exact check run.
+    """
+    long_term = kg.store.query(
+        "ASK { ?s ?p ?o FILTER(STRLEN(STR(?o)) > 1000 || STRLEN(STR(?s)) > 1000 || STRLEN(STR(?p)) > 1000) }",
+        use_default_graph_as_union=True)
+    if long_term:
+        union_ntriples(kg)
+
+
+def run_pyshacl(kg: KnowledgeGraph, settings: Settings) -> list[ShaclResult]:
     """Validate the union graph against ontology/shapes.ttl with pyshacl (the reference engine)."""
     import pyshacl
     from rdflib import RDF, BNode, Graph, URIRef
@@ -280,7 +305,8 @@ def structural_entries(kg: KnowledgeGraph) -> list[Entry]:
         # The files the graph's statements came from: look at the subjects inside the graph.
         files: set[str] = set()
         for q in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(g)):
-            files |= kg.origins.get(q.subject.value, set())
+            if isinstance(q.subject, (ox.NamedNode, ox.BlankNode)):
+                files |= kg.origins.get(q.subject.value, set())
             if len(files) > 0:
                 break
         entries.append(Entry(

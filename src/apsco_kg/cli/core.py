@@ -67,7 +67,8 @@ def validate(files: tuple[Path, ...], data_dir: Path | None, fmt: str | None, as
 
 
 @click.command(epilog=EXIT_HELP.replace("the data conforms", "the data conforms and the dumps are written")
-               .replace("violations (", "violations, nothing written ("))
+               .replace("violations (", "violations, nothing written (")
+               .replace("or bad usage", "bad usage, or the dumps cannot be written"))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
               show_default=True, help="Folder for the dumps.")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,

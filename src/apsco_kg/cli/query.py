@@ -8,6 +8,7 @@ Every error is one line on stderr, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -26,7 +27,13 @@ def _fail(message: str, code: int) -> NoReturn:
 def _write(data: bytes) -> None:
     # Bytes, not str: click writes bytes to the binary stream as they are, so the output is UTF-8
     # whatever the terminal's locale says and Chinese labels print intact.
-    click.echo(data, nl=False)
+    try:
+        click.echo(data, nl=False)
+    except BrokenPipeError:
+        # `… | head` closed the pipe early: not an error. Point stdout at /dev/null so the
+        # interpreter's final flush does not raise again (the recipe in the `signal` docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
 
 
 def _settings() -> Settings:
@@ -107,7 +114,10 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--endpoint", metavar="URL", help="Run against this SPARQL 1.1 endpoint instead of the local graph.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for the answer.")
-@click.option("--method", type=click.Choice(["GET", "POST"], case_sensitive=False), default="GET", show_default=True)
+@click.option(
+    "--method", type=click.Choice(["GET", "POST"], case_sensitive=False), default="GET", show_default=True,
+    help="HTTP method for --endpoint (POST sends a form-encoded query=; never an update).",
+)
 def run(
     name: str | None,
     file_: Path | None,

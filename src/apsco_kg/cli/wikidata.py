@@ -111,11 +111,12 @@ def export_wikibase_json(out: Path | None, created: Path | None, reconciled: Pat
 
 @export.command("wikidata-rdf")
 @_out
+@_created
 @_reconciled
 @_data
-def export_wikidata_rdf(out: Path | None, reconciled: Path | None, data_dir: Path | None) -> None:
+def export_wikidata_rdf(out: Path | None, created: Path | None, reconciled: Path | None, data_dir: Path | None) -> None:
     """The graph as Wikidata's RDF (wdt: truthy, p:/ps:/pq:/prov:wasDerivedFrom/pr: full statements), Turtle."""
-    m = _build(data_dir, reconciled, None)
+    m = _build(data_dir, reconciled, created)
     _emit(view.turtle(m), out)
 
 

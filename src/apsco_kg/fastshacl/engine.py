@@ -1,9 +1,10 @@
-"""The fast SHACL engine: one pass per property over pyoxigraph's indexes, checks in plain Python.
+"""The fast SHACL engine: each property read once through pyoxigraph's indexes, checks as closures.
 
 pyshacl asks rdflib, focus node by focus node, for each constraint's values. Here each property a
 shape uses is read once for the whole graph (store.quads_for_pattern(None, p, None, None), an index
-scan in Rust) into a dict subject -> values, the instances of each class once likewise, and every
-constraint then costs a dict lookup per focus node. SPARQL-based constraints run once as one query.
+scan in Rust) into a dict subject -> values, rdf:type once into class -> instances, and every
+constraint is compiled once into a Python closure, so checking costs a dict lookup and a call per
+focus node. SPARQL-based constraints run once each, as one query over the whole graph.
 
 The data graph is the union of every graph in the store, as in validate.py (data + ontology +
 graph:inferred). A triple stated in two graphs is one triple: values are sets.
@@ -11,8 +12,9 @@ graph:inferred). A triple stated in two graphs is one triple: values are sets.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -21,9 +23,14 @@ from .shapes import COMPONENT, RDF_TYPE, RDFS, SH, Shape, ShapesGraph, SparqlCon
 
 _SUBCLASS = ox.NamedNode(RDFS + "subClassOf")
 _EMPTY: frozenset[ox.Term] = frozenset()
+if TYPE_CHECKING:
+    Values = set[ox.Term] | frozenset[ox.Term]
+    Check = Callable[[ox.Term], bool]
+    # A set-level constraint: (focus node, its values) -> the (component, value) pairs it violates.
+    SetCheck = Callable[[ox.Term, Values], list[tuple[str, ox.Term | None]]]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Result:
     """One validation result as pyoxigraph terms in N-Triples syntax (str of the term)."""
 
@@ -41,9 +48,12 @@ class Result:
     def key(self) -> tuple[str, str | None, str]:
         return (self.focus, self.path, self.component)
 
+    def sort_key(self) -> tuple[str, ...]:
+        return (self.focus, self.path or "", self.component, self.value or "", self.source_shape, *self.messages)
+
 
 class DataGraph:
-    """Read access to the union graph, each property and class read once and kept."""
+    """Read access to the union graph; each property and the class index are read once and kept."""
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
@@ -51,13 +61,10 @@ class DataGraph:
         self._inverse: dict[ox.NamedNode, dict[ox.Term, set[ox.Term]]] = {}
         self._paths: dict[str, dict[ox.Term, set[ox.Term]]] = {}
         self._instances: dict[ox.Term, frozenset[ox.Term]] = {}
-        self._sub = self._subclasses()
-
-    def _subclasses(self) -> dict[ox.Term, set[ox.Term]]:
-        direct: dict[ox.Term, set[ox.Term]] = {}
-        for q in self.store.quads_for_pattern(None, _SUBCLASS, None, None):
-            direct.setdefault(q.object, set()).add(q.subject)
-        return direct
+        self._by_class: dict[ox.Term, set[ox.Term]] | None = None
+        self._sub: dict[ox.Term, set[ox.Term]] = {}
+        for q in store.quads_for_pattern(None, _SUBCLASS, None, None):
+            self._sub.setdefault(q.object, set()).add(q.subject)
 
     def subclasses(self, cls: ox.Term) -> set[ox.Term]:
         """cls and every class below it by rdfs:subClassOf* (pyshacl: transitive_objects)."""
@@ -70,11 +77,20 @@ class DataGraph:
         return seen
 
     def instances(self, cls: ox.Term) -> frozenset[ox.Term]:
+        """SHACL instances: nodes with rdf:type/rdfs:subClassOf* cls."""
         found = self._instances.get(cls)
         if found is None:
+            if self._by_class is None:
+                self._by_class = {}
+                for q in self.store.quads_for_pattern(None, RDF_TYPE, None, None):
+                    members = self._by_class.get(q.object)
+                    if members is None:
+                        self._by_class[q.object] = {q.subject}
+                    else:
+                        members.add(q.subject)
             nodes: set[ox.Term] = set()
             for c in self.subclasses(cls):
-                nodes.update(q.subject for q in self.store.quads_for_pattern(None, RDF_TYPE, c, None))  # type: ignore[arg-type]
+                nodes |= self._by_class.get(c, _EMPTY)
             found = self._instances[cls] = frozenset(nodes)
         return found
 
@@ -82,10 +98,12 @@ class DataGraph:
         d = self._forward.get(p)
         if d is None:
             d = {}
+            get = d.get
             for q in self.store.quads_for_pattern(None, p, None, None):
-                vals = d.get(q.subject)
+                s = q.subject
+                vals = get(s)
                 if vals is None:
-                    d[q.subject] = {q.object}
+                    d[s] = {q.object}
                 else:
                     vals.add(q.object)
             self._forward[p] = d
@@ -131,33 +149,144 @@ class DataGraph:
 
 
 class Engine:
+    """Shapes compiled against one data graph. `run` gives every result of the targeted shapes."""
+
     def __init__(self, shapes: ShapesGraph, data: DataGraph) -> None:
         self.shapes, self.data = shapes, data
-        self._memo: dict[tuple[int, ox.Term], bool] = {}
-        self._patterns: dict[int, object] = {}
+        self._shape_checks: dict[int, Check] = {}
 
-    # -- running ------------------------------------------------------------------------------
+    # -- compiling -----------------------------------------------------------------------------
+    def value_check(self, local: str, arg: object) -> Check:
+        """Does one value node satisfy one constraint? (pyshacl's per-value decision, values.py)"""
+        if local == "class":
+            return self.data.instances(arg).__contains__  # type: ignore[arg-type]
+        if local == "datatype":
+            dt = arg.value  # type: ignore[attr-defined]
+            return lambda v: V.datatype_ok(v, dt)
+        if local == "nodeKind":
+            kind = arg.value  # type: ignore[attr-defined]
+            return lambda v: V.nodekind_ok(v, kind)
+        if local == "in":
+            return frozenset(arg).__contains__  # type: ignore[arg-type]
+        if local == "pattern":
+            matcher = V.compile_pattern(*arg)  # type: ignore[misc]
+            return lambda v: V.pattern_ok(v, matcher)
+        if local == "languageIn":
+            wanted = frozenset(t.value.lower() for t in arg)  # type: ignore[union-attr]
+            return lambda v: V.language_in_ok(v, wanted)
+        if local in ("minLength", "maxLength"):
+            is_min = local == "minLength"
+            return lambda v: V.length_ok(v, arg, is_min)  # type: ignore[arg-type]
+        if local in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
+            return lambda v: V.range_ok(v, arg, local)  # type: ignore[arg-type]
+        if local == "node":
+            return self.shape_check(arg)  # type: ignore[arg-type]
+        if local == "not":
+            inner = self.shape_check(arg)  # type: ignore[arg-type]
+            return lambda v: not inner(v)
+        members = [self.shape_check(s) for s in arg]  # type: ignore[union-attr]
+        if local == "and":
+            return lambda v: all(c(v) for c in members)
+        if local == "or":
+            return lambda v: any(c(v) for c in members)
+        if local == "xone":
+            return lambda v: sum(1 for c in members if c(v)) == 1
+        raise Unsupported(f"sh:{local} as a value constraint")
+
+    def shape_check(self, shape: Shape) -> Check:
+        """Does a node conform to a shape (targets ignored), as nested sh:node / sh:or … see it."""
+        found = self._shape_checks.get(id(shape))
+        if found is not None:
+            return found
+        if shape.deactivated:
+            check: Check = lambda v: True  # noqa: E731
+        elif shape.is_property:
+            vm, sets = self.data.values(shape), self.set_checks(shape)
+            check = lambda v: not any(c(v, vm.get(v, _EMPTY)) for c in sets)  # noqa: E731
+        else:
+            if any(local == "sparql" for local, _ in shape.params):
+                raise Unsupported("a SPARQL constraint inside a nested shape")
+            parts = [self.value_check(local, arg) for local, arg in shape.params]
+            for ps in shape.properties:
+                parts.append(self.shape_check(ps))
+            if shape.closed:
+                parts.append(lambda v: next(self._closed(shape, [v]), None) is None)
+            check = parts[0] if len(parts) == 1 else (lambda v: all(c(v) for c in parts))
+            if shape.properties:
+                check = _memo(check)  # nested property shapes: worth remembering per node
+        self._shape_checks[id(shape)] = check
+        return check
+
+    def set_checks(self, ps: Shape) -> list[SetCheck]:
+        return [self.set_check(ps, local, arg) for local, arg in ps.params]
+
+    def set_check(self, ps: Shape, local: str, arg: object) -> SetCheck:
+        """One constraint of a property shape over a focus node's value set."""
+        comp = COMPONENT.get(local, "")
+        if local == "minCount":
+            return lambda f, vals: [(comp, None)] if len(vals) < arg else []  # type: ignore[operator]
+        if local == "maxCount":
+            return lambda f, vals: [(comp, None)] if len(vals) > arg else []  # type: ignore[operator]
+        if local == "hasValue":
+            return lambda f, vals: [] if arg in vals else [(comp, None)]
+        if local == "uniqueLang":
+            if not (isinstance(arg, ox.Literal) and arg.value == "true"):
+                return lambda f, vals: []
+            return lambda f, vals: [(comp, None)] * V.unique_lang_duplicates(vals)
+        if local == "qualifiedValueShape":
+            qshape, qmin, qmax = arg  # type: ignore[misc]
+            conf = self.shape_check(qshape)
+
+            def qualified(f: ox.Term, vals: Values) -> list[tuple[str, ox.Term | None]]:
+                if not vals and not qmin:
+                    return []
+                n = sum(1 for v in vals if conf(v))
+                out: list[tuple[str, ox.Term | None]] = []
+                if qmax is not None and n > qmax:
+                    out.append((COMPONENT["qualifiedMaxCount"], None))
+                if qmin is not None and n < qmin:
+                    out.append((COMPONENT["qualifiedMinCount"], None))
+                return out
+            return qualified
+        if local in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+            other_map = self.data.forward(arg)  # type: ignore[arg-type]
+
+            def pair(f: ox.Term, vals: Values) -> list[tuple[str, ox.Term | None]]:
+                others = other_map.get(f, _EMPTY)
+                if local == "equals":
+                    bad = sorted(set(vals) ^ set(others), key=str)
+                elif local == "disjoint":
+                    bad = sorted(set(vals) & set(others), key=str)
+                else:
+                    bad = V.pair_violations(sorted(vals, key=str), sorted(others, key=str), local == "lessThan")
+                return [(comp, v) for v in bad]
+            return pair
+        ok = self.value_check(local, arg)
+        return lambda f, vals: [(comp, v) for v in vals if not ok(v)] if vals else []
+
+    # -- running -------------------------------------------------------------------------------
     def run(self) -> list[Result]:
         out: list[Result] = []
         for top in self.shapes.top:
             if top.deactivated:
                 continue
             focus = sorted(self.data.focus_nodes(top), key=str)
-            if top.is_property:
-                out.extend(self._property_results(top, focus))
-                continue
-            for local, arg in top.params:
-                if local == "sparql":
-                    out.extend(self._sparql_results(top, arg, set(focus)))  # type: ignore[arg-type]
-                    continue
-                for f in focus:
-                    if not self.value_ok(local, arg, f):
-                        out.append(self._result(top, COMPONENT[local], f, f))
-            if top.closed:
-                out.extend(self._closed_results(top, focus))
-            for ps in top.properties:
-                if not ps.deactivated:
-                    out.extend(self._property_results(ps, focus))
+            shapes = [top] if top.is_property else [ps for ps in top.properties if not ps.deactivated]
+            if not top.is_property:
+                for local, arg in top.params:
+                    if local == "sparql":
+                        out.extend(self._sparql(top, arg, set(focus)))  # type: ignore[arg-type]
+                        continue
+                    ok = self.value_check(local, arg)
+                    out.extend(self._result(top, COMPONENT[local], f, f) for f in focus if not ok(f))
+                if top.closed:
+                    out.extend(self._closed(top, focus))
+            for ps in shapes:
+                vm = self.data.values(ps)
+                for check in self.set_checks(ps):
+                    for f in focus:
+                        for component, value in check(f, vm.get(f, _EMPTY)):
+                            out.append(self._result(ps, component, f, value))
         return out
 
     def _result(self, shape: Shape, component: str, focus: ox.Term, value: ox.Term | None,
@@ -168,13 +297,7 @@ class Engine:
                       str(value) if value is not None else None, str(shape.node), shape.severity,
                       messages, focus, value)
 
-    def _property_results(self, ps: Shape, focus: Iterable[ox.Term]) -> Iterator[Result]:
-        vm = self.data.values(ps)
-        for f in focus:
-            for component, value in self.property_violations(ps, f, vm.get(f, _EMPTY)):
-                yield self._result(ps, component, f, value)
-
-    def _closed_results(self, shape: Shape, focus: Iterable[ox.Term]) -> Iterator[Result]:
+    def _closed(self, shape: Shape, focus: Iterable[ox.Term]) -> Iterator[Result]:
         allowed = {ps.path for ps in shape.properties if isinstance(ps.path, ox.NamedNode)} | set(shape.ignored)
         for f in focus:
             if isinstance(f, ox.Literal):
@@ -183,126 +306,31 @@ class Engine:
                 if q.predicate not in allowed:
                     yield self._result(shape, COMPONENT["closed"], f, q.object, q.predicate)
 
-    def _sparql_results(self, shape: Shape, c: SparqlConstraint, focus: set[ox.Term]) -> Iterator[Result]:
+    def _sparql(self, shape: Shape, c: SparqlConstraint, focus: set[ox.Term]) -> Iterator[Result]:
         # Run once for every node; keep the rows of focus nodes (the query's form was checked on reading).
         seen: set[tuple[ox.Term, ox.Term]] = set()
         for row in self.data.store.query(c.select, use_default_graph_as_union=True):  # type: ignore[union-attr]
             this, value = row["this"], row["value"]
             if this in focus and (this, value) not in seen:
                 seen.add((this, value))
-                yield self._result(shape, COMPONENT["sparql"], this, value if value is not None else this, extra=c.messages)
+                yield self._result(shape, COMPONENT["sparql"], this, value if value is not None else this,
+                                   extra=c.messages)
 
-    # -- one property shape at one focus node ----------------------------------------------------
-    def property_violations(self, ps: Shape, f: ox.Term, vals: set[ox.Term] | frozenset[ox.Term]) -> Iterator[tuple[str, ox.Term | None]]:
-        for local, arg in ps.params:
-            if local == "minCount":
-                if len(vals) < arg:  # type: ignore[operator]
-                    yield COMPONENT[local], None
-            elif local == "maxCount":
-                if len(vals) > arg:  # type: ignore[operator]
-                    yield COMPONENT[local], None
-            elif local == "hasValue":
-                if arg not in vals:
-                    yield COMPONENT[local], None
-            elif local == "uniqueLang":
-                if isinstance(arg, ox.Literal) and arg.value == "true":
-                    for _ in range(V.unique_lang_duplicates(vals)):
-                        yield COMPONENT[local], None
-            elif local == "qualifiedValueShape":
-                qshape, qmin, qmax = arg  # type: ignore[misc]
-                if not vals and not qmin:
-                    continue
-                n = sum(1 for v in vals if self.conforms(qshape, v))
-                if qmax is not None and n > qmax:
-                    yield COMPONENT["qualifiedMaxCount"], None
-                if qmin is not None and n < qmin:
-                    yield COMPONENT["qualifiedMinCount"], None
-            elif local in ("equals", "disjoint"):
-                others = self.data.forward(arg).get(f, _EMPTY)  # type: ignore[arg-type]
-                if local == "equals":
-                    for v in sorted(set(vals) ^ set(others), key=str):
-                        yield COMPONENT[local], v
-                else:
-                    for v in sorted(set(vals) & set(others), key=str):
-                        yield COMPONENT[local], v
-            elif local in ("lessThan", "lessThanOrEquals"):
-                others = self.data.forward(arg).get(f, _EMPTY)  # type: ignore[arg-type]
-                for v in V.pair_violations(sorted(vals, key=str), sorted(others, key=str), local == "lessThan"):
-                    yield COMPONENT[local], v
-            else:
-                for v in vals:
-                    if not self.value_ok(local, arg, v):
-                        yield COMPONENT[local], v
 
-    # -- one value node against one constraint or shape --------------------------------------
-    def value_ok(self, local: str, arg: object, v: ox.Term) -> bool:
-        if local == "class":
-            return v in self.data.instances(arg)  # type: ignore[arg-type]
-        if local == "datatype":
-            return V.datatype_ok(v, arg.value)  # type: ignore[attr-defined]
-        if local == "nodeKind":
-            return V.nodekind_ok(v, arg.value)  # type: ignore[attr-defined]
-        if local == "in":
-            return v in arg  # type: ignore[operator]
-        if local == "pattern":
-            matcher = self._patterns.get(id(arg))
-            if matcher is None:
-                matcher = self._patterns[id(arg)] = V.compile_pattern(*arg)  # type: ignore[misc]
-            return V.pattern_ok(v, matcher)  # type: ignore[arg-type]
-        if local == "languageIn":
-            return V.language_in_ok(v, frozenset(t.value.lower() for t in arg))  # type: ignore[union-attr]
-        if local in ("minLength", "maxLength"):
-            return V.length_ok(v, arg, local == "minLength")  # type: ignore[arg-type]
-        if local in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
-            return V.range_ok(v, arg, local)  # type: ignore[arg-type]
-        if local == "node":
-            return self.conforms(arg, v)  # type: ignore[arg-type]
-        if local == "not":
-            return not self.conforms(arg, v)  # type: ignore[arg-type]
-        if local == "and":
-            return all(self.conforms(s, v) for s in arg)  # type: ignore[union-attr]
-        if local == "or":
-            return any(self.conforms(s, v) for s in arg)  # type: ignore[union-attr]
-        if local == "xone":
-            return sum(1 for s in arg if self.conforms(s, v)) == 1  # type: ignore[union-attr]
-        raise Unsupported(f"sh:{local} as a value constraint")
+def _memo(check: Check) -> Check:
+    seen: dict[ox.Term, bool] = {}
 
-    def conforms(self, shape: Shape, node: ox.Term) -> bool:
-        """Does node conform to shape (targets ignored), as a nested sh:node / sh:or … sees it."""
-        key = (id(shape), node)
-        found = self._memo.get(key)
-        if found is not None:
-            return found
-        ok = True
-        if shape.deactivated:
-            ok = True
-        elif shape.is_property:
-            vals = self.data.values(shape).get(node, _EMPTY)
-            ok = next(self.property_violations(shape, node, vals), None) is None
-        else:
-            for local, arg in shape.params:
-                if local == "sparql":
-                    raise Unsupported("a SPARQL constraint inside a nested shape")
-                if not self.value_ok(local, arg, node):
-                    ok = False
-                    break
-            if ok:
-                for ps in shape.properties:
-                    if ps.deactivated:
-                        continue
-                    vals = self.data.values(ps).get(node, _EMPTY)
-                    if next(self.property_violations(ps, node, vals), None) is not None:
-                        ok = False
-                        break
-            if ok and shape.closed:
-                ok = next(self._closed_results(shape, [node]), None) is None
-        self._memo[key] = ok
-        return ok
+    def memoised(v: ox.Term) -> bool:
+        r = seen.get(v)
+        if r is None:
+            r = seen[v] = check(v)
+        return r
+    return memoised
 
 
 def run(shapes: ShapesGraph, store: ox.Store) -> list[Result]:
     """Validate the union graph of a store; results sorted, so reports are the same every run."""
-    return sorted(Engine(shapes, DataGraph(store)).run())
+    return sorted(Engine(shapes, DataGraph(store)).run(), key=Result.sort_key)
 
 
 __all__ = ["DataGraph", "Engine", "Result", "run", "SH"]

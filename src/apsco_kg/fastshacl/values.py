@@ -27,14 +27,16 @@ _RDFLIB: dict[ox.Literal, Any] = {}
 
 def to_rdflib(term: ox.Term) -> Any:
     """The rdflib term pyshacl would see for this node (literals cached: the same date recurs)."""
+    cached = _RDFLIB.get(term)  # type: ignore[call-overload]
+    if cached is not None:
+        return cached
     from rdflib import BNode, Literal, URIRef
 
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
-    cached = _RDFLIB.get(term)
-    if cached is None:
+    if True:
         lit: ox.Literal = term  # type: ignore[assignment]
         # rdflib logs a traceback for every ill-typed literal it converts; the result is what matters.
         log = logging.getLogger("rdflib.term")
@@ -60,6 +62,11 @@ def datatype_ok(v: ox.Term, dt: str) -> bool:
     lang = v.language
     own = None if lang or v.datatype.value == XSD_STRING else v.datatype.value
     if own is not None and own == dt:
+        simple = _SIMPLE.get(dt)
+        if simple is not None and simple.fullmatch(v.value) and _simple_ok(dt, v.value):
+            return True  # a canonical form rdflib certainly reads as the right Python type (see _SIMPLE)
+        if dt in _UNPARSED:
+            return True  # rdflib has no parser for these: never ill-typed, "assume pass" in pyshacl
         rl = to_rdflib(v)
         if getattr(rl, "ill_typed", None) is True:
             return False
@@ -71,6 +78,52 @@ def datatype_ok(v: ox.Term, dt: str) -> bool:
     if dt == RDFS_DATATYPE and own is not None:
         return True  # validate.py hands pyshacl N-Triples, where every xsd:string literal is plain
     return dt == RDF_LANGSTRING and bool(lang)
+
+
+# Lexical forms for which rdflib's reading is certain, so most literals skip the rdflib conversion:
+# a plain YYYY-MM-DD that is a real date is an xsd:date rdflib parses to datetime.date; an optional
+# sign and digits is an int; true/false a bool; digits with an optional fraction a Decimal. Anything
+# else (time zones, leading spaces, exponents, '1' for true…) still goes through rdflib.
+_SIMPLE: dict[str, re.Pattern[str]] = {
+    XSD + "date": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
+    XSD + "integer": re.compile(r"[+-]?[0-9]{1,18}"),
+    XSD + "boolean": re.compile(r"true|false"),
+    XSD + "decimal": re.compile(r"[+-]?[0-9]{1,15}(\.[0-9]{1,15})?"),
+}
+
+
+def _simple_ok(dt: str, lexical: str) -> bool:
+    if dt == XSD + "date":
+        import datetime
+
+        try:
+            datetime.date.fromisoformat(lexical)
+        except ValueError:
+            return False
+    return True
+
+
+def _unparsed_datatypes() -> frozenset[str]:
+    """XSD datatypes rdflib keeps as bare lexical forms (no converter), checked against rdflib itself."""
+    from rdflib.term import XSDToPython
+
+    candidates = ("gYear", "gYearMonth", "gMonth", "gDay", "gMonthDay", "anyURI", "string", "normalizedString",
+                  "token", "language", "Name", "NCName", "NMTOKEN")
+    return frozenset(XSD + c for c in candidates if XSDToPython.get(__import__("rdflib").URIRef(XSD + c)) is None)
+
+
+class _Lazy:
+    """_UNPARSED, computed on first use so importing this module does not import rdflib."""
+
+    _value: frozenset[str] | None = None
+
+    def __contains__(self, dt: object) -> bool:
+        if _Lazy._value is None:
+            _Lazy._value = _unparsed_datatypes()
+        return dt in _Lazy._value
+
+
+_UNPARSED = _Lazy()
 
 
 def _actual_datatype(value: object, dt: str) -> bool:
@@ -138,6 +191,10 @@ def range_ok(v: ox.Term, bound: ox.Term, op: str) -> bool:
     """Min/MaxInclusive/Exclusive: pyshacl compares rdflib values, and never a string with a non-string."""
     if not isinstance(v, ox.Literal):
         return False
+    iv, ib = _simple_int(v), _simple_int(bound)
+    if iv is not None and ib is not None:  # two plain xsd:integer: rdflib compares the ints
+        cmp = (iv > ib) - (iv < ib)
+        return {"minInclusive": cmp >= 0, "minExclusive": cmp > 0, "maxInclusive": cmp <= 0, "maxExclusive": cmp < 0}[op]
     rv, rb = to_rdflib(v), to_rdflib(bound)
     if isinstance(rv.value, str) != isinstance(rb.value, str):
         return False
@@ -146,6 +203,12 @@ def range_ok(v: ox.Term, bound: ox.Term, op: str) -> bool:
     except (TypeError, NotImplementedError):
         return False
     return {"minInclusive": cmp >= 0, "minExclusive": cmp > 0, "maxInclusive": cmp <= 0, "maxExclusive": cmp < 0}[op]
+
+
+def _simple_int(t: ox.Term) -> int | None:
+    if isinstance(t, ox.Literal) and t.datatype.value == XSD + "integer" and _SIMPLE[XSD + "integer"].fullmatch(t.value):
+        return int(t.value)
+    return None
 
 
 def _compare_literal(l1: Any, l2: Any) -> int:

@@ -60,3 +60,18 @@ def create_app(settings: Settings | None = None, kg: graph.KnowledgeGraph | None
     app = Starlette(routes=routes, middleware=[cors], lifespan=lifespan)
     app.state.server = state
     return app
+
+
+def run(host: str = "127.0.0.1", port: int = 8000, **overrides: object) -> None:
+    """Load the graph and serve it with uvicorn until interrupted (`apsco-kg serve`).
+
+    `overrides` are Settings fields; None means "keep the default / environment value".
+    """
+    import uvicorn
+
+    settings = Settings.from_env()
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if changes:
+        settings = settings.with_(**changes)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", lifespan="on",
+                proxy_headers=False, server_header=False)

@@ -160,6 +160,7 @@ class ClientLimiter:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._started: dict[str, list[float]] = {}
         self._waiting: dict[str, int] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _retry_after(self, key: str) -> int:
         started = self._started.get(key) or [time.monotonic()]
@@ -174,6 +175,13 @@ class ClientLimiter:
 
     @asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # Semaphores belong to one event loop; a new loop (test client without lifespan) starts afresh.
+            self._loop = loop
+            self._slots.clear()
+            self._started.clear()
+            self._waiting.clear()
         sem = self._slots.setdefault(key, asyncio.Semaphore(self.per_client))
         if self._waiting.get(key, 0) >= self.max_waiting:
             raise self._refuse(key)

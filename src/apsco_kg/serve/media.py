@@ -33,8 +33,9 @@ GRAPH_FORMATS: tuple[Format, ...] = (
     Format("jsonld", "application/ld+json", ("application/ld+json", "application/json"), ("jsonld", "json-ld", "json")),
     Format("rdfxml", "application/rdf+xml", ("application/rdf+xml", "application/xml", "text/xml"), ("rdfxml", "rdf", "xml")),
 )
-# Boolean (ASK) results exist only in JSON and XML (SPARQL 1.1 CSV/TSV define no boolean form).
-BOOLEAN_KEYS = ("json", "xml")
+# SPARQL 1.1 CSV/TSV define no boolean form; like Jena we write an ASK answer there as a one-cell
+# table `_askResult` (docs/sparql-endpoint.md), so a client that always asks for CSV still gets one.
+BOOLEAN_KEYS = ("json", "xml", "csv", "tsv")
 BY_KEY: dict[str, Format] = {f.key: f for f in RESULT_FORMATS + GRAPH_FORMATS}
 
 
@@ -61,11 +62,13 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
     return [(m, q) for m, q, _ in ranges]
 
 
-def _matches(pattern: str, media: str) -> bool:
+def _matches(pattern: str, media: str, primary: bool) -> bool:
+    # Wildcards select a format by its own media type only, not by an alias: `text/*` must not be
+    # answered with application/sparql-results+xml just because text/xml is an alias of it.
     if pattern == "*/*":
-        return True
+        return primary
     if pattern.endswith("/*"):
-        return media.startswith(pattern[:-1])
+        return primary and media.startswith(pattern[:-1])
     return pattern == media
 
 
@@ -80,8 +83,8 @@ def negotiate(accept: str | None, candidates: tuple[Format, ...], allowed: tuple
         q_for: float | None = None
         specificity = -1
         for media, q in ranges:
-            for offered in fmt.accepts:
-                if _matches(media, offered):
+            for position, offered in enumerate(fmt.accepts):
+                if _matches(media, offered, position == 0):
                     spec = 2 if media == offered else (1 if media.endswith("/*") and media != "*/*" else 0)
                     if spec > specificity:
                         specificity, q_for = spec, q

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,13 @@ class Site:
         self.sources = render.Sources(self.store)
         self.dumps = DumpCatalogue(self.settings, self.kg)
         self.overview = Overview(self.store, self.base_iri)
+        # The server never writes to the store after loading, so a description, and each RDF
+        # serialisation of it, can be computed once per IRI (the entity-page benchmark depends on it).
+        self.describe = lru_cache(maxsize=4096)(self._describe)
+        self.rdf_cached = lru_cache(maxsize=8192)(self._rdf_cached)
+        self.entity_page = lru_cache(maxsize=2048)(self._entity_page)
+        self.ontology_rdf = lru_cache(maxsize=8)(self._ontology_rdf)
+        self.ontology_page = lru_cache(maxsize=64)(self._ontology_page)
         self.env = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -76,33 +84,41 @@ class Site:
 
     # ---- rendering --------------------------------------------------------------------------
     def html(self, template: str, request: Request, status: int = 200, **context: Any) -> Response:
+        params = tuple(request.query_params.multi_items())
         lang = render.pick_lang(request.query_params.get("lang"))
+        return self.html_response(self.render_page(template, request.url.path, params, **context), lang, status)
+
+    def html_response(self, body: str, lang: str, status: int = 200) -> Response:
+        headers = {**SECURITY_HEADERS, "Content-Language": "zh-Hans" if lang == "zh" else "en"}
+        return Response(body, status, headers=headers, media_type="text/html; charset=utf-8")
+
+    def render_page(self, template: str, path: str, params: tuple[tuple[str, str], ...], **context: Any) -> str:
+        """A page as text. Depends only on its arguments (and the read-only store), so it can be cached."""
+        query = dict(params)
+        lang = render.pick_lang(query.get("lang"))
         ui = render.UI[lang]
 
         def lhref(href: str | None) -> str | None:
             """Keep the chosen language on links within the site."""
             if href is None or lang == "en" or not href.startswith(self.linker.base_url):
                 return href
-            path, hash_, frag = href.partition("#")
-            return path + ("&" if "?" in path else "?") + "lang=" + lang + hash_ + frag
+            link, hash_, frag = href.partition("#")
+            return link + ("&" if "?" in link else "?") + "lang=" + lang + hash_ + frag
 
         def view(term: describe.Term) -> render.TermView:
             return render.term_view(term, self.labels, self.linker, lang)
 
         def toggle_href() -> str:
-            params = dict(request.query_params)
-            params["lang"] = render.other_lang(lang)
+            other = {**query, "lang": render.other_lang(lang)}
             # Through the linker, so the toggle is right behind a proxy that mounts us under a path.
-            return self.linker.page(request.url.path) + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in params.items())
+            return self.linker.page(path) + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in other.items())
 
-        body = self.env.get_template(template).render(
+        return self.env.get_template(template).render(
             lang=lang, ui=ui, view=view, lhref=lhref, label=lambda iri: self.labels.get(iri, lang),
             page=self.linker.page, view_iri=self.linker.href, toggle_href=toggle_href(),
             heading=lambda sts: render.involvement_heading(sts, self.labels, lang),
             source=self.sources.get, **context,
         )
-        headers = {**SECURITY_HEADERS, "Content-Language": "zh-Hans" if lang == "zh" else "en"}
-        return Response(body, status, headers=headers, media_type="text/html; charset=utf-8")
 
     def rdf(self, triples: list[ox.Triple], rep: conneg.Representation) -> bytes:
         assert rep.rdf_format is not None
@@ -110,6 +126,34 @@ class Site:
         body = ox.serialize(triples, format=rep.rdf_format, prefixes=prefixes)
         assert body is not None  # no output file given: pyoxigraph returns the bytes
         return body
+
+    def _describe(self, iri: str) -> describe.Description:
+        return describe.describe(self.store, ox.NamedNode(iri))
+
+    def _rdf_cached(self, iri: str, key: str) -> bytes:
+        rep = next(r for r in conneg.RDF_REPRESENTATIONS if r.key == key)
+        return self.rdf(self.describe(iri).triples(), rep)
+
+    def _entity_page(self, iri: str, prefix: str, base: str, path: str, params: tuple[tuple[str, str], ...]) -> str:
+        node = ox.NamedNode(iri)
+        desc = self.describe(iri)
+        lang = render.pick_lang(dict(params).get("lang"))
+        all_labels = self.labels.all(iri)
+        if all_labels:
+            title = self.labels.get(iri, lang)
+        elif describe.is_involvement(self.store, node):
+            title = render.involvement_heading(desc.statements, self.labels, lang)
+        elif prefix == "graph/":
+            title = "graph:" + base
+        else:
+            title = render.local_name(iri)
+        held = describe.graph_statements(self.store, node, limit=1000) if prefix == "graph/" else []
+        jsonld = render.script_json(self.rdf_cached(iri, conneg.JSONLD.key))
+        return self.render_page("entity.html", path, params, desc=desc, iri=iri, jsonld=jsonld, title=title,
+                                doc_url=self.linker.local(iri), formats=conneg.RDF_REPRESENTATIONS,
+                                all_labels=all_labels, held=held,
+                                wikidata=[describe.text(s.object) for s in desc.statements
+                                          if s.predicate.value == WIKIDATA_ITEM])
 
     # ---- content negotiation -----------------------------------------------------------------
     def choose(self, request: Request, suffix_rep: conneg.Representation | None,
@@ -122,7 +166,7 @@ class Site:
         return conneg.negotiate(request.headers.get("accept"), offers)
 
     def negotiated(self, request: Request, doc_url: str, suffix_rep: conneg.Representation | None,
-                   triples: Callable[[], list[ox.Triple]], page: Callable[[], Response],
+                   rdf_body: Callable[[conneg.Representation], bytes], page: Callable[[], Response],
                    offers: tuple[conneg.Representation, ...] = conneg.DOCUMENT_REPRESENTATIONS,
                    html_location: str | None = None) -> Response:
         """One document in several representations: 200 + Content-Location, Vary: Accept, Link."""
@@ -137,8 +181,7 @@ class Site:
             response = page()
             response.headers.update(headers)
             return response
-        body = self.rdf(triples(), rep)
-        return Response(body, 200, headers=headers, media_type=rep.content_type)
+        return Response(rdf_body(rep), 200, headers=headers, media_type=rep.content_type)
 
     def not_found(self, request: Request, what: str) -> Response:
         rep = conneg.negotiate(request.headers.get("accept"))
@@ -155,8 +198,11 @@ class Site:
         base, suffix_rep = conneg.split_suffix(request.path_params["path"])
         if not re.fullmatch(r"[A-Za-z0-9._~%!$&'()*+,;=:@/-]+", base):
             return self.not_found(request, prefix + base)
-        iri = ox.NamedNode(self.base_iri + prefix + base)
-        desc = await run_in_threadpool(describe.describe, self.store, iri)
+        try:
+            iri = ox.NamedNode(self.base_iri + prefix + base)
+        except ValueError:  # not a valid IRI (e.g. a stray %): nothing can be known about it
+            return self.not_found(request, prefix + base)
+        desc = await run_in_threadpool(self.describe, iri.value)
         # A named graph exists if it holds statements, even when graph:sources does not describe it
         # (graph:inferred, graph:ontology): the source column links to every graph.
         if not desc.exists and not (prefix == "graph/" and self.store.contains_named_graph(iri)):
@@ -164,24 +210,14 @@ class Site:
         doc_url = self.linker.local(iri.value)
 
         def page() -> Response:
+            params = tuple(request.query_params.multi_items())
             lang = render.pick_lang(request.query_params.get("lang"))
-            all_labels = self.labels.all(iri.value)
-            if all_labels:
-                title = self.labels.get(iri.value, lang)
-            elif describe.is_involvement(self.store, iri):
-                title = render.involvement_heading(desc.statements, self.labels, lang)
-            elif prefix == "graph/":
-                title = "graph:" + base
-            else:
-                title = render.local_name(iri.value)
-            held = describe.graph_statements(self.store, iri, limit=1000) if prefix == "graph/" else []
-            jsonld = render.script_json(self.rdf(desc.triples(), conneg.JSONLD))
-            return self.html("entity.html", request, desc=desc, iri=iri.value, jsonld=jsonld, title=title,
-                             doc_url=doc_url, formats=conneg.RDF_REPRESENTATIONS, all_labels=all_labels,
-                             held=held, wikidata=[describe.text(s.object) for s in desc.statements
-                                                  if s.predicate.value == WIKIDATA_ITEM])
+            return self.html_response(self.entity_page(iri.value, prefix, base, request.url.path, params), lang)
 
-        return self.negotiated(request, doc_url, suffix_rep, desc.triples, page)
+        def cached(rep: conneg.Representation) -> bytes:
+            return self.rdf_cached(iri.value, rep.key)
+
+        return await run_in_threadpool(self.negotiated, request, doc_url, suffix_rep, cached, page)
 
     async def ontology(self, request: Request) -> Response:
         rest = request.path_params.get("rest", "")
@@ -189,14 +225,24 @@ class Site:
         if rest and suffix_rep is None:
             return self.not_found(request, request.url.path)
         doc_url = self.linker.local(describe.ONTOLOGY_DOC.value)
-        triples = describe.ontology_triples(self.store)
 
         def page() -> Response:
-            return self.html("ontology.html", request, terms=self.overview.ontology_terms(), doc_url=doc_url,
-                             formats=conneg.RDF_REPRESENTATIONS, ontology_iri=describe.ONTOLOGY_DOC.value,
-                             jsonld=render.script_json(self.rdf(triples, conneg.JSONLD)))
+            params = tuple(request.query_params.multi_items())
+            lang = render.pick_lang(request.query_params.get("lang"))
+            return self.html_response(self.ontology_page(request.url.path, params), lang)
 
-        return self.negotiated(request, doc_url, suffix_rep, lambda: triples, page)
+        return await run_in_threadpool(self.negotiated, request, doc_url, suffix_rep,
+                                       lambda rep: self.ontology_rdf(rep.key), page)
+
+    def _ontology_rdf(self, key: str) -> bytes:
+        rep = next(r for r in conneg.RDF_REPRESENTATIONS if r.key == key)
+        return self.rdf(describe.ontology_triples(self.store), rep)
+
+    def _ontology_page(self, path: str, params: tuple[tuple[str, str], ...]) -> str:
+        return self.render_page("ontology.html", path, params, terms=self.overview.ontology_terms(),
+                                doc_url=self.linker.local(describe.ONTOLOGY_DOC.value),
+                                formats=conneg.RDF_REPRESENTATIONS, ontology_iri=describe.ONTOLOGY_DOC.value,
+                                jsonld=render.script_json(self.ontology_rdf(conneg.JSONLD.key)))
 
     async def landing(self, request: Request) -> Response:
         dumps = await run_in_threadpool(self.dumps.list)
@@ -209,7 +255,8 @@ class Site:
                              known=lambda iri: bool(self.labels.all(iri)))
 
         # `/` is the dataset's home: people get the landing page, programs its VoID description.
-        return self.negotiated(request, void_doc, None, lambda: self.void(), page, html_location=self.linker.page(""))
+        return await run_in_threadpool(self.negotiated, request, void_doc, None, lambda rep: self.rdf(self.void(), rep),
+                                       page, html_location=self.linker.page(""))
 
     def void(self) -> list[ox.Triple]:
         return void_triples(self.dumps, self.overview, self.linker)
@@ -227,7 +274,8 @@ class Site:
             return self.html("void.html", request, statements=statements, doc_url=doc_url,
                              formats=conneg.RDF_REPRESENTATIONS)
 
-        return self.negotiated(request, doc_url, suffix_rep, lambda: triples, page)
+        return await run_in_threadpool(self.negotiated, request, doc_url, suffix_rep,
+                                       lambda rep: self.rdf(triples, rep), page)
 
     async def query_page(self, request: Request) -> Response:
         queries = saved_queries(self.settings)

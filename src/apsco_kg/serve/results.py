@@ -164,8 +164,13 @@ def write_select(solutions: ox.QuerySolutions, fmt: str, cap: int) -> Answer:
 
 
 def write_boolean(value: bool, fmt: str) -> Answer:
+    word = "true" if value else "false"
     if fmt == "json":
         body = json.dumps({"head": {}, "boolean": value}).encode("utf-8")
+    elif fmt == "csv":
+        body = f"_askResult\r\n{word}\r\n".encode()
+    elif fmt == "tsv":
+        body = f"?_askResult\n{word}\n".encode()
     else:
         body = boolean_xml(value)
     return Answer(body, False, 1)

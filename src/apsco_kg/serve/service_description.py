@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import media
-from .errors import ProtocolError, error_response
+from .errors import error_response
 
 if TYPE_CHECKING:
     from . import ServerState
@@ -74,12 +74,30 @@ def describe(endpoint_iri: str, store: ox.Store) -> list[ox.Triple]:
 _cache: dict[tuple[int, str, str], bytes] = {}
 
 
+def _prefers_html(accept: str | None, fmt: media.Format | None) -> bool:
+    """True when the client ranks text/html above every RDF format we offer (a browser)."""
+    ranges = media.parse_accept(accept)
+    html_q = max((q for m, q in ranges if m in ("text/html", "application/xhtml+xml")), default=0.0)
+    if html_q <= 0:
+        return False
+    if fmt is None:
+        return True
+    rdf_q = max((q for m, q in ranges for offered in fmt.accepts[:1]
+                 if m == offered or m == "*/*" or (m.endswith("/*") and offered.startswith(m[:-1]))), default=0.0)
+    return html_q > rdf_q
+
+
 def response(request: Request, state: ServerState) -> Response:
     fmt_param = request.query_params.get("format")
     if fmt_param:
         fmt = media.by_format_param(fmt_param, media.GRAPH_FORMATS)
     else:
         fmt = media.negotiate(request.headers.get("accept"), media.GRAPH_FORMATS)
+        if _prefers_html(request.headers.get("accept"), fmt):
+            # People who open the endpoint in a browser get the query page (served by pages.py).
+            base_url = state.settings.base_url
+            target = (base_url.rstrip("/") + "/query") if base_url else "/query"
+            return Response(status_code=303, headers={"Location": target, "Vary": "Accept"})
     if fmt is None:
         return error_response(media.not_acceptable("a service description (an RDF graph)"))
     endpoint_iri = str(request.url.replace(query="", fragment=""))
@@ -96,4 +114,3 @@ def response(request: Request, state: ServerState) -> Response:
     return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
 
 
-__all__ = ["describe", "response", "ProtocolError"]

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import logging
+import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
+import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .. import graph
+from ..settings import Settings
 from . import media, service_description
 from .errors import ProtocolError, error_response
 from .limits import ClientLimiter, check_query_text
@@ -28,12 +32,11 @@ from .worker import WorkerCrashed, WorkerPool, WorkerTimeout
 if TYPE_CHECKING:
     from . import ServerState
 
+log = logging.getLogger(__name__)
 ALLOW = "GET, HEAD, POST, OPTIONS"
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
-# Protocol parameters that may repeat; everything else ignored (e.g. YASGUI's own parameters).
-DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
 
 
 @dataclass
@@ -154,12 +157,12 @@ class SparqlEndpoint:
         self.limiter = ClientLimiter(s.max_concurrent_per_client, s.client_wait_s, s.query_timeout_s)
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         return self.state.settings
 
     def ensure_pool(self) -> WorkerPool:
         if self.pool is None:
-            nquads = self.state.kg.store.dump(format=graph.ox.RdfFormat.N_QUADS)
+            nquads = self.state.kg.store.dump(format=ox.RdfFormat.N_QUADS) or b""
             self.pool = WorkerPool(nquads, max(1, self.settings.sparql_workers))
             atexit.register(self.pool.close_sync)  # in case no lifespan shutdown runs
         return self.pool
@@ -186,18 +189,22 @@ class SparqlEndpoint:
             return await self.run(request, query)
         except ProtocolError as err:
             return error_response(err)
+        except Exception:
+            # A real fault of ours: logged with its traceback here, answered without one.
+            log.exception("SPARQL request failed")
+            return error_response(ProtocolError(500, "internal_error", "the server failed to answer this request"))
 
     async def run(self, request: Request, query: QueryRequest) -> Response:
         s = self.settings
-        scan = check_query_text(query.text, s.max_query_chars, s.max_query_depth)
+        check_query_text(query.text, s.max_query_chars, s.max_query_depth)
         choice = media.choose(request.headers.get("accept"), query.format_param)
         job = {
             "query": query.text,
             "results": choice.results, "boolean": choice.boolean, "graph": choice.graph,
             "default_graphs": query.default_graphs, "named_graphs": query.named_graphs,
-            "query_has_from": "FROM" in scan.keywords,
             "row_cap": s.row_cap,
             "prefixes": graph.PREFIXES,
+            "base_iri": str(request.url.replace(query="", fragment="")),
         }
         pool = self.ensure_pool()
         async with self.limiter.slot(client_key(request, s.trust_forwarded_for)):
@@ -228,16 +235,13 @@ class SparqlEndpoint:
 
     async def health(self, request: Request) -> Response:
         pool = self.pool
-        ready = pool is not None and pool._idle is not None
-        return JSONResponse({
-            "status": "ok",
-            "triples": len(self.state.kg),
-            "workers": {"configured": self.settings.sparql_workers,
-                        "running": len(pool.pids) if pool else 0,
-                        "idle": pool._idle.qsize() if ready and pool._idle is not None else 0,
-                        "killed_on_timeout": pool.stats.killed_on_timeout if pool else 0,
-                        "crashed": pool.stats.crashed if pool else 0},
-        }, headers={"Cache-Control": "no-store"})
+        workers: dict[str, object] = {"configured": self.settings.sparql_workers, "running": 0, "pids": [],
+                                      "idle": 0, "killed_on_timeout": 0, "crashed": 0}
+        if pool is not None:
+            workers.update(running=len(pool.pids), pids=sorted(pool.pids), idle=pool.idle_count,
+                           killed_on_timeout=pool.stats.killed_on_timeout, crashed=pool.stats.crashed)
+        return JSONResponse({"status": "ok", "pid": os.getpid(), "triples": len(self.state.kg), "workers": workers},
+                            headers={"Cache-Control": "no-store"})
 
 
 def routes(state: ServerState) -> list[BaseRoute]:

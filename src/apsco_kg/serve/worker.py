@@ -24,7 +24,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -42,15 +41,14 @@ def _execute(store: Any, job: dict[str, Any]) -> tuple[Any, ...]:
 
     from . import results
 
-    kwargs: dict[str, Any] = {"prefixes": job.get("prefixes") or None}
+    # Relative IRIs resolve against the endpoint's own IRI (SPARQL 1.1 Protocol: the service defines BASE).
+    kwargs: dict[str, Any] = {"prefixes": job.get("prefixes") or None, "base_iri": job.get("base_iri")}
     if job.get("default_graphs") is not None or job.get("named_graphs") is not None:
         # The protocol's dataset replaces the query's FROM / FROM NAMED (SPARQL 1.1 Protocol §2.1.4).
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.get("default_graphs") or []]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.get("named_graphs") or []]
-    elif not job.get("query_has_from"):
-        # No dataset given anywhere: the default graph is the union of all named graphs.
-        kwargs["use_default_graph_as_union"] = True
-    # else: FROM / FROM NAMED in the query select graphs of this store (pyoxigraph never fetches them).
+    # Otherwise the store's default graph, which _load filled with the merge of all named graphs; FROM /
+    # FROM NAMED in the query select graphs of this store instead (pyoxigraph never fetches them).
     try:
         answer = store.query(job["query"], **kwargs)
     except SyntaxError as exc:
@@ -87,11 +85,27 @@ def _syntax_message(exc: SyntaxError) -> tuple[str, int | None, int | None]:
     return msg, exc.lineno, exc.offset
 
 
-def _serve(conn: Connection) -> None:
+def _load(nquads: bytes) -> Any:
+    """The dataset, with its default graph set to the RDF merge of all its graphs.
+
+    Why not pyoxigraph's use_default_graph_as_union: it yields a triple once per graph holding it,
+    and our model writes a fact both articles state into both graphs — the union default graph of
+    SPARQL is a set, so `SELECT ?s ?o { ?s ?p ?o }` must not answer such a fact twice.
+    """
     import pyoxigraph as ox
 
     store = ox.Store()
-    store.bulk_load(conn.recv_bytes(), format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    default = ox.DefaultGraph()
+    store.bulk_extend([ox.Quad(q.subject, q.predicate, q.object, default) for q in store
+                       if not isinstance(q.graph_name, ox.DefaultGraph)])
+    return store
+
+
+def _serve(conn: Connection) -> None:
+    import pyoxigraph as ox
+
+    store = _load(conn.recv_bytes())
     conn.send_bytes(READY)
     while True:
         try:
@@ -128,6 +142,10 @@ class WorkerCrashed(Exception):
     pass
 
 
+class WorkerGone(Exception):
+    """The worker had died while idle (e.g. killed by the OS): nothing ran, the job can go elsewhere."""
+
+
 class Worker:
     """One worker process and the server's end of its socket pair."""
 
@@ -154,12 +172,15 @@ class Worker:
             return False
 
     def run(self, job: dict[str, Any], timeout: float) -> tuple[Any, ...]:
-        """Blocking round trip (called on a thread). Raises WorkerTimeout / WorkerCrashed."""
+        """Blocking round trip (called on a thread). Raises WorkerTimeout / WorkerCrashed / WorkerGone."""
+        if self.proc.poll() is not None:
+            raise WorkerGone()
         try:
             self.conn.send_bytes(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
             if not self.conn.poll(timeout):
                 raise WorkerTimeout()
-            return pickle.loads(self.conn.recv_bytes())
+            reply: tuple[Any, ...] = pickle.loads(self.conn.recv_bytes())
+            return reply
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
             raise WorkerCrashed(str(exc)) from None
 
@@ -190,11 +211,19 @@ class WorkerPool:
     _idle: asyncio.Queue[Worker] | None = None
     _all: set[Worker] = field(default_factory=set)
     _closed: bool = False
+    _loop: asyncio.AbstractEventLoop | None = None
     _spawning: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def start(self) -> None:
-        if self._idle is not None:
+        loop = asyncio.get_running_loop()
+        if self._idle is not None and self._loop is loop:
             return
+        if self._idle is not None:
+            # A different event loop than the one we started on (a test client used without its
+            # context runs each request on a fresh loop): the old queue and tasks are unusable.
+            self.close_sync()
+            self._closed = False
+        self._loop = loop
         self._idle = asyncio.Queue()
         for _ in range(self.size):
             self._spawn()
@@ -222,16 +251,34 @@ class WorkerPool:
         self._idle.put_nowait(worker)
 
     @property
+    def idle_count(self) -> int:
+        return self._idle.qsize() if self._idle is not None else 0
+
+    @property
     def pids(self) -> set[int]:
         return {w.pid for w in self._all}
 
     async def execute(self, job: dict[str, Any], timeout: float, acquire_timeout: float) -> tuple[Any, ...]:
+        """Run a job on an idle worker. Raises WorkerTimeout, WorkerCrashed, or TimeoutError when no
+        worker becomes idle within acquire_timeout."""
         await self.start()
         assert self._idle is not None
-        worker = await asyncio.wait_for(self._idle.get(), timeout=acquire_timeout)
-        started = time.monotonic()
+        deadline = asyncio.get_running_loop().time() + acquire_timeout
+        while True:
+            remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+            worker = await asyncio.wait_for(self._idle.get(), timeout=remaining)
+            try:
+                return await self._run_on(worker, job, timeout)
+            except WorkerGone:
+                self.stats.crashed += 1
+                await self._replace(worker)  # and try the next idle one
+
+    async def _run_on(self, worker: Worker, job: dict[str, Any], timeout: float) -> tuple[Any, ...]:
+        assert self._idle is not None
         try:
             reply = await asyncio.to_thread(worker.run, job, timeout)
+        except WorkerGone:
+            raise
         except WorkerTimeout:
             self.stats.killed_on_timeout += 1
             await self._replace(worker)
@@ -244,7 +291,6 @@ class WorkerPool:
             # Cancelled mid-query (client gone, shutdown): the worker's state is unknown; replace it.
             await asyncio.shield(self._replace(worker))
             raise
-        del started
         self._idle.put_nowait(worker)
         return reply
 

@@ -98,8 +98,8 @@ def select(mapping: Mapping) -> Batch:
         entry = Entry(item, create)
         # Terms: all of them on a new item; only aliases on an existing one (adding an alias never
         # overwrites, a label or description would), and only in the batch that first knows its QID.
-        first_known = (create or (ref.qid is not None and ((ref.iri in created) == second))) \
-            and ref.status is not Status.CONFIRMED
+        first_known = create or (ref.status is Status.NEEDS_RECONCILIATION and ref.qid is not None
+                                 and (ref.iri in created) == second)
         if first_known:
             if create:
                 entry.labels, entry.descriptions = dict(item.labels), dict(item.descriptions)

@@ -33,6 +33,9 @@ from . import mapping as mapping_mod
 from .mapping import Mapping
 from .model import Reference, Snak, Statement, Status
 from .quickstatements import statement_v1
+from .vocab import Term
+
+Bound = ox.NamedNode | ox.BlankNode | ox.Literal  # what a SPARQL JSON binding can be
 from .view import P, PQ, PR, PS, PSV, WIKIBASE, same_value
 
 DEFAULT_ENDPOINT = "https://query.wikidata.org/sparql"
@@ -86,7 +89,7 @@ class Endpoint:
         self.url = url
         self.timeout = timeout
 
-    def select(self, query: str) -> list[dict[str, ox.Term]]:
+    def select(self, query: str) -> list[dict[str, Bound]]:
         w = SPARQLWrapper(self.url, agent=USER_AGENT)
         w.setMethod(POST)
         w.setReturnFormat(JSON)
@@ -120,7 +123,7 @@ class Endpoint:
         return [{k: _term(v) for k, v in b.items()} for b in bindings]
 
 
-def _term(b: dict[str, Any]) -> ox.Term:
+def _term(b: dict[str, Any]) -> Bound:
     """A SPARQL JSON binding as a pyoxigraph term."""
     kind, value = b.get("type"), b.get("value", "")
     if kind == "uri":
@@ -173,10 +176,10 @@ def reconcile_by_sitelink(m: Mapping, ep: Endpoint, result: DiffResult) -> dict[
 
 @dataclass
 class _Remote:
-    value: ox.Term
+    value: Bound
     precision: int | None = None
-    qualifiers: list[tuple[str, ox.Term]] = field(default_factory=list)
-    references: dict[str, list[tuple[str, ox.Term]]] = field(default_factory=lambda: defaultdict(list))
+    qualifiers: list[tuple[str, Bound]] = field(default_factory=list)
+    references: dict[str, list[tuple[str, Bound]]] = field(default_factory=lambda: defaultdict(list))
 
 
 def _fetch(ep: Endpoint, qids: list[str], pids: list[str]) -> dict[tuple[str, str], dict[str, _Remote]]:
@@ -205,7 +208,7 @@ def _fetch(ep: Endpoint, qids: list[str], pids: list[str]) -> dict[tuple[str, st
     return out
 
 
-def _has(snak: Snak, remote: list[tuple[str, ox.Term]], datatypes: dict[str, str]) -> bool:
+def _has(snak: Snak, remote: list[tuple[str, Bound]], datatypes: dict[str, str]) -> bool:
     pid, val = snak
     return any(rp == pid and same_value(val, rv, datatypes.get(pid, "")) for rp, rv in remote)
 

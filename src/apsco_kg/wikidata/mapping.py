@@ -29,6 +29,7 @@ import pyoxigraph as ox
 
 from ..graph import INFERRED_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, KnowledgeGraph
 from . import vocab as v
+from .vocab import Term, value_of
 from .model import (
     DATATYPES, EXTERNAL_ID, ITEM, MONOLINGUAL, PID_RE, QID_RE, QUANTITY, STRING, TIME, URL,
     EntityRef, ExternalIdValue, Item, ItemValue, MonolingualValue, QuantityValue, Reference, Snak,
@@ -67,6 +68,7 @@ class OntologyMapping:
     properties: dict[str, PropertyMapping] = field(default_factory=dict)
     roles: dict[str, RoleMapping] = field(default_factory=dict)
     classes: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, str] = field(default_factory=dict)  # role IRI → PID of a tally of its holders
     unmapped_properties: list[str] = field(default_factory=list)
     unmapped_classes: list[str] = field(default_factory=list)
 
@@ -74,6 +76,7 @@ class OntologyMapping:
         """PID → datatype for every PID the export can write (what the strict parser checks)."""
         out = {m.pid: m.datatype for m in self.properties.values()}
         out.update({r.pid: ITEM for r in self.roles.values()})
+        out.update({pid: QUANTITY for pid in self.counts.values()})
         out[v.P_INSTANCE_OF] = ITEM
         out[v.P_IMPORTED_FROM] = ITEM
         out[v.P_WIKIMEDIA_IMPORT_URL] = URL
@@ -92,19 +95,21 @@ class Mapping:
         return self.items[iri]
 
 
-def _pid(node: ox.Term) -> str | None:
-    value = node.value if isinstance(node, (ox.NamedNode, ox.Literal)) else ""
+def _pid(node: Term) -> str | None:
+    value = value_of(node) if isinstance(node, (ox.NamedNode, ox.Literal)) else ""
     pid = value.rsplit("/", 1)[-1]
     return pid if PID_RE.match(pid) and value.startswith(v.WD) else None
 
 
-def _qid(node: ox.Term) -> str | None:
-    value = node.value if isinstance(node, (ox.NamedNode, ox.Literal)) else ""
+def _qid(node: Term) -> str | None:
+    value = value_of(node) if isinstance(node, (ox.NamedNode, ox.Literal)) else ""
     qid = value.rsplit("/", 1)[-1]
     return qid if QID_RE.match(qid) and value.startswith(v.WD) else None
 
 
-def _objects(kg: KnowledgeGraph, s: ox.Term, p: ox.NamedNode, graph: ox.NamedNode | None = None) -> list[ox.Term]:
+def _objects(kg: KnowledgeGraph, s: Term, p: ox.NamedNode, graph: ox.NamedNode | None = None) -> list[Term]:
+    if isinstance(s, ox.Literal):
+        return []  # a literal has no properties
     return sorted({q.object for q in kg.store.quads_for_pattern(s, p, None, graph)}, key=str)
 
 
@@ -114,7 +119,7 @@ def read_ontology(kg: KnowledgeGraph) -> tuple[OntologyMapping, list[Problem]]:
     problems: list[Problem] = []
     g = ONTOLOGY_GRAPH
     for q in kg.store.quads_for_pattern(None, v.WIKIDATA_PROPERTY, None, g):
-        term = q.subject.value
+        term = value_of(q.subject)
         pid = _pid(q.object)
         if pid is None:
             problems.append(Problem("ontology", term, f"apsco:wikidataProperty {q.object} is not a Wikidata property IRI"))
@@ -126,26 +131,32 @@ def read_ontology(kg: KnowledgeGraph) -> tuple[OntologyMapping, list[Problem]]:
                 continue
             om.roles[term] = RoleMapping(term, pid, directions[0] == v.AGENT_TO_CONTEXT)
             continue
-        dts = [d.value for d in _objects(kg, q.subject, v.WIKIDATA_DATATYPE, g)]
+        dts = [value_of(d) for d in _objects(kg, q.subject, v.WIKIDATA_DATATYPE, g)]
         if len(dts) != 1 or dts[0] not in DATATYPES:
             problems.append(Problem("ontology", term, f"{pid} needs one apsco:wikidataDatatype among {sorted(DATATYPES)}; has {dts}"))
             continue
-        ref = any(o.value == "true" for o in _objects(kg, q.subject, v.WIKIDATA_REFERENCE_SNAK, g))
+        ref = any(value_of(o) == "true" for o in _objects(kg, q.subject, v.WIKIDATA_REFERENCE_SNAK, g))
         qual = [_pid(o) for o in _objects(kg, q.subject, v.WIKIDATA_QUALIFIER_OF, g)]
         om.properties[term] = PropertyMapping(term, pid, dts[0], ref, qual[0] if qual else None)
+    for q in kg.store.quads_for_pattern(None, v.WIKIDATA_COUNT_PROPERTY, None, g):
+        count_pid = _pid(q.object)
+        if count_pid is None:
+            problems.append(Problem("ontology", value_of(q.subject), f"apsco:wikidataCountProperty {q.object} is not a Wikidata property IRI"))
+        else:
+            om.counts[value_of(q.subject)] = count_pid
     for q in kg.store.quads_for_pattern(None, v.WIKIDATA_CLASS, None, g):
         qid = _qid(q.object)
         if qid is None:
-            problems.append(Problem("ontology", q.subject.value, f"apsco:wikidataClass {q.object} is not a Wikidata item IRI"))
+            problems.append(Problem("ontology", value_of(q.subject), f"apsco:wikidataClass {q.object} is not a Wikidata item IRI"))
         else:
-            om.classes[q.subject.value] = qid
+            om.classes[value_of(q.subject)] = qid
     for kind in (v.OBJECT_PROPERTY, v.DATATYPE_PROPERTY):
         for q in kg.store.quads_for_pattern(None, v.RDF_TYPE, kind, g):
-            if q.subject.value.startswith(v.APSCO) and q.subject.value not in om.properties:
-                om.unmapped_properties.append(q.subject.value)
+            if value_of(q.subject).startswith(v.APSCO) and value_of(q.subject) not in om.properties:
+                om.unmapped_properties.append(value_of(q.subject))
     for q in kg.store.quads_for_pattern(None, v.RDF_TYPE, v.OWL_CLASS, g):
-        if q.subject.value.startswith(v.APSCO) and q.subject.value not in om.classes:
-            om.unmapped_classes.append(q.subject.value)
+        if value_of(q.subject).startswith(v.APSCO) and value_of(q.subject) not in om.classes:
+            om.unmapped_classes.append(value_of(q.subject))
     om.unmapped_properties.sort()
     om.unmapped_classes.sort()
     return om, problems
@@ -177,13 +188,13 @@ def _entity_refs(kg: KnowledgeGraph, reconciled: dict[str, str], created: dict[s
             continue
         qid = _qid(q.object)
         if qid is None:
-            problems.append(Problem("entity", q.subject.value, f"apsco:wikidataItem {q.object} is not a Wikidata item IRI"))
+            problems.append(Problem("entity", value_of(q.subject), f"apsco:wikidataItem {q.object} is not a Wikidata item IRI"))
         else:
-            confirmed[q.subject.value].add(qid)
+            confirmed[value_of(q.subject)].add(qid)
     statuses: dict[str, set[str]] = defaultdict(set)
     for q in kg.store.quads_for_pattern(None, v.RECONCILIATION, None, None):
         if q.graph_name not in (INFERRED_GRAPH, ONTOLOGY_GRAPH):
-            statuses[q.subject.value].add(q.object.value)
+            statuses[value_of(q.subject)].add(value_of(q.object))
     for iri in sorted(set(confirmed) | set(statuses)):
         qids, sts = confirmed.get(iri, set()), statuses.get(iri, set())
         if len(qids) > 1:
@@ -237,17 +248,17 @@ class _Converter:
         self.refs = refs
         self.classes = classes
 
-    def value(self, node: ox.Term, datatype: str) -> Value | str:
+    def value(self, node: Term, datatype: str) -> Value | str:
         """The value, or an explanation (a str) of why there is none."""
         if datatype == ITEM:
-            if isinstance(node, ox.NamedNode) and node.value in self.refs:
-                return ItemValue(self.refs[node.value])
+            if isinstance(node, ox.NamedNode) and value_of(node) in self.refs:
+                return ItemValue(self.refs[value_of(node)])
             return f"{node} has no Wikidata status (no apsco:wikidataItem / apsco:reconciliation)"
         if datatype == URL:
             if isinstance(node, ox.NamedNode):
-                return UrlValue(node.value)
+                return UrlValue(value_of(node))
             if isinstance(node, ox.Literal) and node.datatype.value == v.XSD + "anyURI":
-                return UrlValue(node.value)
+                return UrlValue(value_of(node))
             return f"{node} is not an IRI for a url value"
         if not isinstance(node, ox.Literal):
             return f"{node} is not a literal for a {datatype} value"
@@ -257,14 +268,14 @@ class _Converter:
         if datatype == MONOLINGUAL:
             if not node.language:
                 return f"{node} has no language tag for a monolingual text"
-            return MonolingualValue(node.value, node.language)
+            return MonolingualValue(value_of(node), node.language)
         if datatype == STRING:
-            return StringValue(node.value)
+            return StringValue(value_of(node))
         if datatype == EXTERNAL_ID:
-            return ExternalIdValue(node.value)
+            return ExternalIdValue(value_of(node))
         if datatype == QUANTITY:
             try:
-                return QuantityValue(Decimal(node.value))
+                return QuantityValue(Decimal(value_of(node)))
             except InvalidOperation:
                 return f"{node} is not a number"
         return f"unknown datatype {datatype}"
@@ -272,7 +283,7 @@ class _Converter:
 
 def _provenance_graphs(kg: KnowledgeGraph) -> list[ox.NamedNode]:
     return sorted({q.subject for q in kg.store.quads_for_pattern(None, v.RDF_TYPE, v.PROVENANCE_GRAPH, SOURCES_GRAPH)
-                   if isinstance(q.subject, ox.NamedNode)}, key=lambda n: n.value)
+                   if isinstance(q.subject, ox.NamedNode)}, key=lambda n: value_of(n))
 
 
 def _references(kg: KnowledgeGraph, om: OntologyMapping, conv: _Converter, problems: list[Problem]) -> dict[ox.NamedNode, list[Reference]]:
@@ -285,14 +296,14 @@ def _references(kg: KnowledgeGraph, om: OntologyMapping, conv: _Converter, probl
             projects = [conv.value(p, ITEM) for p in _objects(kg, article, v.PUBLISHED_IN)]
             project = next((p for p in projects if isinstance(p, ItemValue) and p.ref.resolved), None)
             if project is None:
-                problems.append(Problem("reference", g.value, f"the article {article.value} is published in no project with a QID: no P143"))
+                problems.append(Problem("reference", g.value, f"the article {value_of(article)} is published in no project with a QID: no P143"))
                 continue
             snaks: list[Snak] = [(v.P_IMPORTED_FROM, project)]
-            revisions = [r.value for r in _objects(kg, article, v.REVISION)]
+            revisions = [value_of(r) for r in _objects(kg, article, v.REVISION)]
             for url in _objects(kg, article, v.URL_PROP):
                 # P4656 wants a permalink: only the article URL that names the revision read.
-                if isinstance(url, ox.NamedNode) and any(f"oldid={r}" in url.value for r in revisions):
-                    snaks.append((v.P_WIKIMEDIA_IMPORT_URL, UrlValue(url.value)))
+                if isinstance(url, ox.NamedNode) and any(f"oldid={r}" in value_of(url) for r in revisions):
+                    snaks.append((v.P_WIKIMEDIA_IMPORT_URL, UrlValue(value_of(url))))
             blocks.append(Reference(tuple(snaks)))
         for citation in _objects(kg, g, v.CITES_REFERENCE, SOURCES_GRAPH):
             nodes = [citation, *_objects(kg, citation, v.CITED_WORK)]
@@ -309,7 +320,7 @@ def _references(kg: KnowledgeGraph, om: OntologyMapping, conv: _Converter, probl
             if any(p in ("P854", "P1476", "P248") for p, _ in snaks):
                 blocks.append(Reference(tuple(snaks)))
             else:
-                problems.append(Problem("reference", citation.value, "the cited work has no URL or title to cite"))
+                problems.append(Problem("reference", value_of(citation), "the cited work has no URL or title to cite"))
         out[g] = blocks
     return out
 
@@ -320,8 +331,8 @@ def _literal_terms(kg: KnowledgeGraph, s: ox.NamedNode, p: ox.NamedNode) -> dict
         if q.graph_name in (INFERRED_GRAPH, ONTOLOGY_GRAPH) or not isinstance(q.object, ox.Literal):
             continue
         lang = (q.object.language or "").lower()
-        if lang in v.LANGUAGES and q.object.value not in out[lang]:
-            out[lang].append(q.object.value)
+        if lang in v.LANGUAGES and value_of(q.object) not in out[lang]:
+            out[lang].append(value_of(q.object))
     return {k: sorted(vals) for k, vals in out.items()}
 
 
@@ -340,9 +351,9 @@ def _item_terms(kg: KnowledgeGraph, item: Item) -> None:
                     item.aliases[lang].append(a)
     item.aliases = {k: sorted(a) for k, a in item.aliases.items() if a}
     for o in _objects(kg, s, v.WIKIPEDIA_ARTICLE):
-        m = re.match(r"^https?://([a-z-]+)\.wikipedia\.org/wiki/(.+)$", o.value)
+        m = re.match(r"^https?://([a-z-]+)\.wikipedia\.org/wiki/(.+)$", value_of(o))
         if m:
-            item.articles.append(o.value)
+            item.articles.append(value_of(o))
             site = (m.group(1).replace("-", "_") + "wiki", m.group(2).replace("_", " "))
             # Prefer the English sitelink: it is the one wikidata.md says to reconcile by.
             if item.sitelink is None or site[0] == "enwiki":
@@ -350,7 +361,7 @@ def _item_terms(kg: KnowledgeGraph, item: Item) -> None:
         else:
             titles, langs = _objects(kg, o, v.TITLE), _objects(kg, o, v.IN_LANGUAGE)
             if titles and langs:
-                item.sitelink = (langs[0].value + "wiki", titles[0].value)
+                item.sitelink = (value_of(langs[0]) + "wiki", value_of(titles[0]))
 
 
 def build(kg: KnowledgeGraph, reconciled: dict[str, str] | None = None, created: dict[str, str] | None = None) -> Mapping:
@@ -371,33 +382,33 @@ def build(kg: KnowledgeGraph, reconciled: dict[str, str] | None = None, created:
 
     def add(subject: EntityRef, pid: str, datatype: str, value: Value, quals: tuple[Snak, ...], graphs: set[ox.NamedNode]) -> None:
         blocks = found.setdefault((subject, pid, datatype, value, quals), [])
-        for g in sorted(graphs, key=lambda n: n.value):
+        for g in sorted(graphs, key=lambda n: value_of(n)):
             for b in graph_refs[g]:
                 if b not in blocks:
                     blocks.append(b)
 
     # 1. Direct statements and class memberships, from the article graphs only.
-    triples: dict[tuple[ox.Term, ox.Term, ox.Term], set[ox.NamedNode]] = defaultdict(set)
+    triples: dict[tuple[Term, Term, Term], set[ox.NamedNode]] = defaultdict(set)
     for g in prov_graphs:
         for q in kg.store.quads_for_pattern(None, None, None, g):
-            if isinstance(q.subject, ox.NamedNode) and q.subject.value in refs:
+            if isinstance(q.subject, ox.NamedNode) and value_of(q.subject) in refs:
                 triples[(q.subject, q.predicate, q.object)].add(g)
     for (s, p, o), graphs in sorted(triples.items(), key=lambda t: tuple(map(str, t[0]))):
-        subject = refs[s.value]
+        subject = refs[value_of(s)]
         if p == v.RDF_TYPE:
-            if o.value in om.classes:
-                add(subject, v.P_INSTANCE_OF, ITEM, ItemValue(EntityRef(v.WD + om.classes[o.value], om.classes[o.value])), (), graphs)
+            if value_of(o) in om.classes:
+                add(subject, v.P_INSTANCE_OF, ITEM, ItemValue(EntityRef(v.WD + om.classes[value_of(o)], om.classes[value_of(o)])), (), graphs)
             continue
-        m = om.properties.get(p.value)
+        m = om.properties.get(value_of(p))
         if m is None:
             continue
         val = conv.value(o, m.datatype)
         if isinstance(val, str) and m.datatype == ITEM and isinstance(o, ox.NamedNode):
-            problems.append(Problem("no-status", s.value, f"{p.value} → {m.pid}: {val}", o.value))
+            problems.append(Problem("no-status", value_of(s), f"{value_of(p)} → {m.pid}: {val}", value_of(o)))
         elif isinstance(val, str):
-            problems.append(Problem("value", s.value, f"{p.value} → {m.pid}: {val}"))
+            problems.append(Problem("value", value_of(s), f"{value_of(p)} → {m.pid}: {val}"))
         elif m.qualifier_of:
-            qualifier_props[(s.value, m.qualifier_of)].append((m.pid, val))
+            qualifier_props[(value_of(s), m.qualifier_of)].append((m.pid, val))
         else:
             add(subject, m.pid, m.datatype, val, (), graphs)
 
@@ -407,43 +418,74 @@ def build(kg: KnowledgeGraph, reconciled: dict[str, str] | None = None, created:
     )
     for row in rows:  # type: ignore[attr-defined]
         n, a, c, r = row["n"], row["a"], row["c"], row["r"]
-        rm = om.roles.get(r.value)
+        rm = om.roles.get(value_of(r))
         if rm is None:
-            problems.append(Problem("role", n.value, f"the role {r.value} has no apsco:wikidataProperty"))
+            problems.append(Problem("role", value_of(n), f"the role {value_of(r)} has no apsco:wikidataProperty"))
             continue
-        if a.value not in refs or c.value not in refs:
-            missing = [x.value for x in (a, c) if x.value not in refs]
-            problems.append(Problem("role", n.value, f"{rm.pid}: no Wikidata status for {', '.join(missing)}"))
+        if value_of(a) not in refs or value_of(c) not in refs:
+            missing = [value_of(x) for x in (a, c) if value_of(x) not in refs]
+            problems.append(Problem("role", value_of(n), f"{rm.pid}: no Wikidata status for {', '.join(missing)}"))
             continue
-        subject, value = (refs[a.value], refs[c.value]) if rm.agent_is_subject else (refs[c.value], refs[a.value])
+        subject, value = (refs[value_of(a)], refs[value_of(c)]) if rm.agent_is_subject else (refs[value_of(c)], refs[value_of(a)])
         quals: list[Snak] = []
-        graphs: set[ox.NamedNode] = set()
+        held_in: set[ox.NamedNode] = set()
         for q in kg.store.quads_for_pattern(n, None, None, None):
-            if q.graph_name in prov_graphs:
-                graphs.add(q.graph_name)  # type: ignore[arg-type]
+            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name in prov_graphs:
+                held_in.add(q.graph_name)
             if q.graph_name in (INFERRED_GRAPH, ONTOLOGY_GRAPH):
                 continue
-            m = om.properties.get(q.predicate.value)
+            m = om.properties.get(value_of(q.predicate))
             if m is None:
                 continue
             val = conv.value(q.object, m.datatype)
             if isinstance(val, str):
-                problems.append(Problem("qualifier", n.value, f"{q.predicate.value} → {m.pid}: {val}"))
+                problems.append(Problem("qualifier", value_of(n), f"{value_of(q.predicate)} → {m.pid}: {val}"))
             elif (m.pid, val) not in quals:
                 quals.append((m.pid, val))
-        if not graphs:
-            problems.append(Problem("role", n.value, f"{rm.pid}: stated in no article graph, so no reference"))
+        if not held_in:
+            problems.append(Problem("role", value_of(n), f"{rm.pid}: stated in no article graph, so no reference"))
             continue
-        add(subject, rm.pid, ITEM, ItemValue(value), tuple(sorted(quals, key=lambda s: (pid_number(s[0]), str(s[1])))), graphs)
+        add(subject, rm.pid, ITEM, ItemValue(value), tuple(sorted(quals, key=lambda s: (pid_number(s[0]), str(s[1])))), held_in)
+
+    # 3. Tallies of a role's holders whose role names a count property (full members → P2124).
+    tallies = kg.query(
+        "SELECT DISTINCT ?t ?ctx ?r ?n WHERE { ?t apsco:countOfRole ?r ; apsco:tallyContext ?ctx ; apsco:count ?n } ORDER BY ?t"
+    )
+    for row in tallies:  # type: ignore[attr-defined]
+        t, ctx, r, n = row["t"], row["ctx"], row["r"], row["n"]
+        count_pid = om.counts.get(value_of(r))
+        if count_pid is None:
+            continue
+        if value_of(ctx) not in refs:
+            problems.append(Problem("tally", value_of(t), f"{count_pid}: no Wikidata status for {value_of(ctx)}"))
+            continue
+        amount = conv.value(n, QUANTITY)
+        if isinstance(amount, str):
+            problems.append(Problem("tally", value_of(t), f"{count_pid}: {amount}"))
+            continue
+        tally_quals: list[Snak] = []
+        tally_graphs: set[ox.NamedNode] = set()
+        for q in kg.store.quads_for_pattern(t, None, None, None):
+            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name in prov_graphs:
+                tally_graphs.add(q.graph_name)
+            m = om.properties.get(q.predicate.value)
+            if m is None or q.graph_name in (INFERRED_GRAPH, ONTOLOGY_GRAPH):
+                continue
+            val = conv.value(q.object, m.datatype)
+            if not isinstance(val, str) and (m.pid, val) not in tally_quals:
+                tally_quals.append((m.pid, val))
+        if tally_graphs:
+            add(refs[value_of(ctx)], count_pid, QUANTITY, amount,
+                tuple(sorted(tally_quals, key=lambda s: (pid_number(s[0]), str(s[1])))), tally_graphs)
 
     statements: list[Statement] = []
-    for (subject, pid, datatype, value, quals), blocks in found.items():
-        extra = qualifier_props.get((subject.iri, pid), [])
-        quals = tuple(sorted(set(quals) | set(extra), key=lambda s: (pid_number(s[0]), str(s[1]))))
+    for (st_subject, pid, datatype, st_value, st_quals), blocks in found.items():
+        extra = qualifier_props.get((st_subject.iri, pid), [])
+        all_quals = tuple(sorted(set(st_quals) | set(extra), key=lambda s: (pid_number(s[0]), str(s[1]))))
         if not blocks:
-            problems.append(Problem("reference", subject.iri, f"{pid} {value}: no reference could be built; left out"))
+            problems.append(Problem("reference", st_subject.iri, f"{pid} {st_value}: no reference could be built; left out"))
             continue
-        statements.append(Statement(subject, pid, datatype, value, quals, tuple(blocks)))
+        statements.append(Statement(st_subject, pid, datatype, st_value, all_quals, tuple(blocks)))
     for (iri, pid), snaks in qualifier_props.items():
         if not any(st.subject.iri == iri and st.property == pid for st in statements):
             problems.append(Problem("qualifier", iri, f"{[s[0] for s in snaks]} qualify a {pid} statement the entity does not have"))

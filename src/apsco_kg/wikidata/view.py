@@ -30,7 +30,7 @@ from .model import (
     EntityRef, ExternalIdValue, Item, ItemValue, MonolingualValue, QuantityValue, Reference, Snak,
     Statement, StringValue, TimeValue, UrlValue, Value,
 )
-from .vocab import GREGORIAN, WD
+from .vocab import GREGORIAN, WD, Term, value_of
 
 WDT = "http://www.wikidata.org/prop/direct/"
 P = "http://www.wikidata.org/prop/"
@@ -76,7 +76,7 @@ def wdqs_datetime(time: str) -> str:
     return f"{y}-{m if m != '00' else '01'}-{d[:2] if d[:2] != '00' else '01'}T00:00:00Z"
 
 
-def rdf_value(value: Value) -> ox.Term:
+def rdf_value(value: Value) -> Term:
     if isinstance(value, ItemValue):
         return entity_node(value.ref)
     if isinstance(value, TimeValue):
@@ -158,7 +158,9 @@ def triples(statements: Iterable[Statement], items: Iterable[Item] = ()) -> list
 
 def turtle(m: Mapping) -> str:
     ts = sorted(triples(m.statements, m.items.values()), key=str)
-    return ox.serialize(ts, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode("utf-8")
+    data = ox.serialize(ts, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    assert data is not None  # no output given: serialize returns the bytes
+    return data.decode("utf-8")
 
 
 # ------------------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ def turtle(m: Mapping) -> str:
 # ------------------------------------------------------------------------------------------
 
 
-def value_key(term: ox.Term | None, datatype: str, precision: int | None = None) -> object:
+def value_key(term: Term | None, datatype: str, precision: int | None = None) -> object:
     """A comparable key for an RDF value, given the property's datatype (see same_value)."""
     if term is None:
         return None
@@ -179,7 +181,7 @@ def value_key(term: ox.Term | None, datatype: str, precision: int | None = None)
             return ("quantity", term.value)
     if isinstance(term, ox.Literal):
         return ("literal", term.value, term.language or "")
-    return ("iri", term.value)
+    return ("iri", value_of(term))
 
 
 def our_key(value: Value) -> object:
@@ -190,7 +192,7 @@ def our_key(value: Value) -> object:
     return value_key(rdf_value(value), "")
 
 
-def same_value(ours: Value, term: ox.Term, datatype: str, precision: int | None = None) -> bool:
+def same_value(ours: Value, term: Term, datatype: str, precision: int | None = None) -> bool:
     """Does an RDF value state our value? Times compare on the parts our precision fixes, and on
     the precision itself when the store gives it (psv:/pqv:/prv: wikibase:timePrecision)."""
     if isinstance(ours, TimeValue):
@@ -206,19 +208,29 @@ def same_value(ours: Value, term: ox.Term, datatype: str, precision: int | None 
         except InvalidOperation:
             return False
     if isinstance(ours, UrlValue):
-        return term.value == ours.url
+        return value_of(term) == ours.url
     return value_key(term, datatype) == our_key(ours)
 
 
-def statements_in(store: ox.Store) -> Iterator[tuple[str, str, object, frozenset[tuple[str, object]], frozenset[frozenset[tuple[str, object]]]]]:
+StatementKey = tuple[str, str, object, frozenset[tuple[str, object]], frozenset[frozenset[tuple[str, object]]]]
+
+
+def _node(term: Term) -> ox.NamedNode | ox.BlankNode | None:
+    """A term that can be a subject; a literal cannot."""
+    return term if isinstance(term, (ox.NamedNode, ox.BlankNode)) else None
+
+
+def statements_in(store: ox.Store) -> Iterator[StatementKey]:
     """Every full statement of a Wikidata-shaped store as (subject, PID, value key, qualifier keys,
     reference blocks of snak keys), time precisions taken from the value nodes."""
     q = f"""
     SELECT ?s ?pp ?st WHERE {{ ?s ?pp ?st . ?st a <{WIKIBASE}Statement> . FILTER(STRSTARTS(STR(?pp), "{P}")) }}
     """
     for row in store.query(q):  # type: ignore[union-attr]
-        s, pp, st = row["s"], row["pp"], row["st"]
-        pid = pp.value[len(P):]
+        s, pp, st = row["s"], row["pp"], _node(row["st"])
+        if st is None:
+            continue
+        pid = value_of(pp)[len(P):]
         main: object = None
         qual_keys: set[tuple[str, object]] = set()
         for quad in store.quads_for_pattern(st, None, None, None):
@@ -230,27 +242,30 @@ def statements_in(store: ox.Store) -> Iterator[tuple[str, str, object, frozenset
                 qual_keys.add((qpid, _key_with_precision(store, st, PQV + qpid, quad.object)))
         refs: set[frozenset[tuple[str, object]]] = set()
         for quad in store.quads_for_pattern(st, PROV_DERIVED, None, None):
+            ref = _node(quad.object)
+            if ref is None:
+                continue
             snaks: set[tuple[str, object]] = set()
-            for rq in store.quads_for_pattern(quad.object, None, None, None):
+            for rq in store.quads_for_pattern(ref, None, None, None):
                 rp = rq.predicate.value
                 if rp.startswith(PR) and not rp.startswith(PRV):
                     rpid = rp[len(PR):]
-                    snaks.add((rpid, _key_with_precision(store, quad.object, PRV + rpid, rq.object)))
+                    snaks.add((rpid, _key_with_precision(store, ref, PRV + rpid, rq.object)))
             refs.add(frozenset(snaks))
-        yield s.value, pid, main, frozenset(qual_keys), frozenset(refs)
+        yield value_of(s), pid, main, frozenset(qual_keys), frozenset(refs)
 
 
-def _key_with_precision(store: ox.Store, node: ox.Term, value_pred: str, term: ox.Term) -> object:
+def _key_with_precision(store: ox.Store, node: ox.NamedNode | ox.BlankNode, value_pred: str, term: Term) -> object:
     """The key of a value; for a time, with the precision of the value node holding the same time."""
     for vq in store.quads_for_pattern(node, ox.NamedNode(value_pred), None, None):
-        tv = list(store.quads_for_pattern(vq.object, _wb("timeValue"), term, None))
-        if tv:
-            prec = next(iter(store.quads_for_pattern(vq.object, _wb("timePrecision"), None, None)))
-            return value_key(term, "time", int(prec.object.value))
+        vnode = _node(vq.object)
+        if vnode is not None and list(store.quads_for_pattern(vnode, _wb("timeValue"), term, None)):
+            prec = next(iter(store.quads_for_pattern(vnode, _wb("timePrecision"), None, None)))
+            return value_key(term, "time", int(value_of(prec.object)))
     return value_key(term, "")
 
 
-def statement_keys(statements: Iterable[Statement]) -> set[tuple[str, str, object, frozenset[tuple[str, object]], frozenset[frozenset[tuple[str, object]]]]]:
+def statement_keys(statements: Iterable[Statement]) -> set[StatementKey]:
     """Our statements keyed exactly as statements_in keys a store's, for round-trip comparisons."""
     out = set()
     for st in statements:

@@ -21,6 +21,15 @@ ORG = "http://www.w3.org/ns/org#"
 PROV = "http://www.w3.org/ns/prov#"
 
 
+# Any RDF term pyoxigraph hands back (its stubs have no common base class to name).
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+def value_of(term: Term) -> str:
+    """The IRI, blank node id or lexical form of a term."""
+    return str(term) if isinstance(term, ox.Triple) else term.value
+
+
 def apsco(local: str) -> ox.NamedNode:
     return ox.NamedNode(APSCO + local)
 
@@ -32,6 +41,7 @@ WIKIDATA_CLASS = apsco("wikidataClass")
 WIKIDATA_DIRECTION = apsco("wikidataDirection")
 WIKIDATA_REFERENCE_SNAK = apsco("wikidataReferenceSnak")
 WIKIDATA_QUALIFIER_OF = apsco("wikidataQualifierOf")
+WIKIDATA_COUNT_PROPERTY = apsco("wikidataCountProperty")
 AGENT_TO_CONTEXT = apsco("AgentToContext")
 CONTEXT_TO_AGENT = apsco("ContextToAgent")
 
