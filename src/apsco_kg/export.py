@@ -311,7 +311,11 @@ VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
 DCTERMS = "http://purl.org/dc/terms/"
 SPDX = "http://spdx.org/rdf/terms#"
-VOID_PREFIXES = {**graph.PREFIXES, "void": VOID, "dcat": DCAT, "spdx": SPDX}
+# Entity and graph IRIs have slashes after the namespace, which Turtle can only write as escaped
+# prefixed names (id:source\/enwiki); written relative to this base they read <id/source/enwiki>.
+DUMP_BASE = "https://w3id.org/apsco/"
+DUMP_PREFIXES = {k: v for k, v in graph.PREFIXES.items() if k not in ("id", "graph")}
+VOID_PREFIXES = {**DUMP_PREFIXES, "void": VOID, "dcat": DCAT, "spdx": SPDX}
 
 
 def _count_rows(kg: KnowledgeGraph, query: str) -> list[tuple[ox.NamedNode, int]]:
@@ -405,6 +409,13 @@ def _quote(iri: str) -> str:
 # ---------------------------------------------------------------------------------------------
 def write_dumps(kg: KnowledgeGraph, settings: Settings, out_dir: Path) -> dict[str, FileInfo]:
     """Serialise each format once into staged files, describe them, then move them into place."""
+    staging, infos = stage_dumps(kg, settings, out_dir)
+    staging.commit()
+    return infos
+
+
+def stage_dumps(kg: KnowledgeGraph, settings: Settings, out_dir: Path) -> tuple[Staging, dict[str, FileInfo]]:
+    """Every dump written to temporary files in out_dir, not yet moved into place (see Staging)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     graph_sizes: dict[str, int] = {}
     dataset = dataset_nquads(kg, graph_sizes)
@@ -416,34 +427,73 @@ def write_dumps(kg: KnowledgeGraph, settings: Settings, out_dir: Path) -> dict[s
         return lambda out: out.write(data)
 
     def rdf(data: bytes, source: ox.RdfFormat, target: ox.RdfFormat, prefixes: dict[str, str]) -> Any:
-        return lambda out: ox.serialize(_parse(data, source), _as_io(out), target, prefixes=prefixes)
+        return lambda out: ox.serialize(_parse(data, source), _as_io(out), target, prefixes=prefixes, base_iri=DUMP_BASE)
 
     staging = Staging(out_dir)
     staging.remove_leftovers([*MEDIA_TYPES, "void.ttl", "SHA256SUMS"])
     try:
-        staging.write("apsco.ttl", rdf(curated, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, graph.PREFIXES))
+        staging.write("apsco.ttl", rdf(curated, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, DUMP_PREFIXES))
         staging.write("apsco.nt", raw(curated))
         staging.write("apsco.jsonld", lambda out: write_jsonld(_parse(curated, ox.RdfFormat.N_TRIPLES), context, out))
-        staging.write("apsco.trig", rdf(dataset, ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, graph.PREFIXES))
+        staging.write("apsco.trig", rdf(dataset, ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, DUMP_PREFIXES))
         staging.write("apsco.nq", raw(dataset))
-        staging.write("ontology.ttl", rdf(ontology, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, graph.PREFIXES))
+        staging.write("ontology.ttl", rdf(ontology, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, DUMP_PREFIXES))
         description = void_triples(settings, kg, curated, graph_sizes, dict(staging.infos))
-        staging.write("void.ttl", lambda out: ox.serialize(description, _as_io(out), ox.RdfFormat.TURTLE, prefixes=VOID_PREFIXES))
+        staging.write("void.ttl", lambda out: ox.serialize(description, _as_io(out), ox.RdfFormat.TURTLE, prefixes=VOID_PREFIXES, base_iri=DUMP_BASE))
         sums = "".join(f"{staging.infos[n].sha256}  {n}\n" for n in sorted(staging.infos)).encode("ascii")
         staging.write("SHA256SUMS", raw(sums))
         infos = dict(staging.infos)
-        staging.commit()
     except BaseException:
         staging.discard()
         raise
-    return infos
+    return staging, infos
 
 
 def build(settings: Settings, out_dir: Path | None = None) -> BuildResult:
     """Load, validate (refuse invalid data: nothing is written), then write every dump."""
     out = Path(out_dir) if out_dir is not None else settings.out_dir
     kg = graph.load(settings)
-    report = validate(kg, settings)
+    # Validating and writing the dumps only read the store and do not depend on each other: a forked
+    # child validates (sharing the store copy-on-write) while this process stages the dumps, and they
+    # are moved into place only if the data conforms. Outcomes are those of validating first: a
+    # validation error or non-conforming data wins over a failure of the dumps, and nothing is
+    # published (nor an absent out folder created) unless the data conforms.
+    from .fastshacl import background
+
+    created = not out.exists()
+    pending = background.start(lambda: validate(kg, settings))
+    try:
+        staging, infos = stage_dumps(kg, settings, out)
+    except Exception:
+        try:
+            report = pending.result()  # raises the validation error first, as validating first would
+        finally:
+            _remove_if_created(out, created)
+        if not report.conforms:
+            return BuildResult(report=report, published=False, out_dir=out)
+        raise
+    except BaseException:  # interrupted: stop the child too
+        pending.cancel()
+        _remove_if_created(out, created)
+        raise
+    try:
+        report = pending.result()
+    except BaseException:
+        staging.discard()
+        _remove_if_created(out, created)
+        raise
     if not report.conforms:
+        staging.discard()
+        _remove_if_created(out, created)
         return BuildResult(report=report, published=False, out_dir=out)
-    return BuildResult(report=report, published=True, out_dir=out, files=write_dumps(kg, settings, out))
+    staging.commit()
+    return BuildResult(report=report, published=True, out_dir=out, files=infos)
+
+
+def _remove_if_created(out: Path, created: bool) -> None:
+    """Undo the out folder stage_dumps made, so a refused build leaves no trace."""
+    if created:
+        try:
+            out.rmdir()
+        except OSError:
+            pass
