@@ -426,3 +426,17 @@ def test_stale_sha256sums_is_flagged_and_headers_follow_the_bytes(tmp_path: Path
         served = c.get("/dumps/apsco.nt")
         assert served.headers["etag"] == f'"sha256-{hashlib.sha256(served.content).hexdigest()}"'
         assert served.content.endswith(b'"tampered" .\n')
+
+
+def test_query_page_binds_label_defaults(tmp_path: Path) -> None:
+    """A saved query whose default parameter is a label (cq14: state=Thailand) reaches the query page
+    with that label resolved against the served graph and bound by VALUES, not left unbound."""
+    settings = fixture_settings(tmp_path)
+    name = "cq14-roles-of-a-state"
+    (settings.queries_dir / f"{name}.rq").write_text((REPO / "queries" / f"{name}.rq").read_text(encoding="utf-8"), encoding="utf-8")
+    with client(create_app(settings, load_fixture(settings))) as c:
+        html = get_html(c, "/query")
+    block = re.search(r'<script type="application/json" id="saved-queries">(.*?)</script>', html, re.S)
+    assert block
+    text = {q["name"]: q["query"] for q in json.loads(block.group(1))}[name]
+    assert f"VALUES (?state) {{ (<{ID}state/thailand>) }}" in text

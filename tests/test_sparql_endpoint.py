@@ -557,3 +557,9 @@ def test_works_without_lifespan(small_kg: graph.KnowledgeGraph) -> None:
     pool = app.state.server.sparql.pool
     pool.close_sync()
     assert pool.pids == set()
+
+
+def test_head(base: str) -> None:
+    r = httpx.head(base + "/sparql", params={"query": SELECT_SO}, headers={"Accept": "text/csv"})
+    assert r.status_code == 200 and r.content == b""
+    assert r.headers["content-type"].startswith("text/csv") and r.headers["x-sparql-truncated"] == "false"

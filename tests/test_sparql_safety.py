@@ -314,6 +314,47 @@ def test_deep_nesting(base: str, kind: str, depth: int) -> None:
     assert after["workers"]["crashed"] == 0
 
 
+def test_brackets_inside_an_iri_token_still_count(base: str) -> None:
+    """`1 <((((…1))))> 0` is an IRI to a tokenizer but nesting to a parser reading `<` as less-than."""
+    q = "ASK { FILTER(1 <" + "(" * 10_000 + "1" + ")" * 10_000 + "> 0) }"
+    r = get(base, q)
+    assert r.status_code == 400 and error_type(r) == "query_too_deep"
+    # An ordinary IRI with balanced parentheses is not "deep".
+    r = get(base, "ASK { FILTER(<https://en.wikipedia.org/wiki/Long_March_(rocket_family)> != <x>) }")
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("q", [
+    # A quote inside `<…>`: a parser reading `<` as less-than starts a string there, a tokenizer does
+    # not, and from then on they disagree about what is code. Whatever the scan concludes, the
+    # 10 000 parentheses must not crash anything.
+    "ASK { FILTER((\"x\" <'> ' && " + "(" * 10_000 + "true" + ")" * 10_000 + " ' )) }",
+    "ASK { FILTER(?a <#> '''\n" + "(" * 10_000 + "true" + ")" * 10_000 + " ''') }",
+])
+def test_scanner_disagreement_cannot_crash_a_worker(base: str, q: str) -> None:
+    before = wait_workers(base, 3)
+    r = httpx.post(base + "/sparql", content=q.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=60)
+    assert r.status_code in (200, 400, 503), r.text
+    after = health(base)
+    assert after["pid"] == before["pid"] and after["workers"]["crashed"] == 0
+
+
+def test_worker_stack_survives_nesting_the_scan_would_refuse(grid_kg: graph.KnowledgeGraph,
+                                                            app_server: Callable[[object], Any]) -> None:
+    """The guarantee under the lexical check: with the check switched off, 100 000-deep queries
+    (as deep as 100 000 characters allow) are evaluated on the workers' 1 GiB stack without a crash."""
+    settings = Settings(sparql_workers=1, query_timeout_s=20, max_query_depth=10**9, max_query_chars=3_000_000,
+                        max_body_bytes=3 * 1024 * 1024)
+    with app_server(create_app(settings, grid_kg)) as url:
+        before = wait_workers(url, 1)
+        for kind in ("parens", "braces"):
+            r = httpx.post(url + "/sparql", content=nested(kind, 100_000).encode(),
+                           headers={"Content-Type": "application/sparql-query"}, timeout=60)
+            assert r.status_code == 200 and r.json()["boolean"] is True
+        after = health(url)
+        assert after["workers"]["pids"] == before["workers"]["pids"] and after["workers"]["crashed"] == 0
+
+
 def test_brackets_in_strings_and_comments_do_not_count(base: str) -> None:
     q = 'ASK { FILTER("' + "(" * 5000 + '" != "x") } # ' + "{" * 5000
     r = get(base, q)

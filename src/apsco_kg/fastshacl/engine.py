@@ -61,7 +61,7 @@ class DataGraph:
         self._inverse: dict[ox.NamedNode, dict[ox.Term, set[ox.Term]]] = {}
         self._paths: dict[str, dict[ox.Term, set[ox.Term]]] = {}
         self._instances: dict[ox.Term, frozenset[ox.Term]] = {}
-        self._by_class: dict[ox.Term, set[ox.Term]] | None = None
+        self._by_class: dict[ox.Term, set[ox.Term]] = {}
         self._sub: dict[ox.Term, set[ox.Term]] = {}
         for q in store.quads_for_pattern(None, _SUBCLASS, None, None):
             self._sub.setdefault(q.object, set()).add(q.subject)
@@ -80,19 +80,18 @@ class DataGraph:
         """SHACL instances: nodes with rdf:type/rdfs:subClassOf* cls."""
         found = self._instances.get(cls)
         if found is None:
-            if self._by_class is None:
-                self._by_class = {}
-                for q in self.store.quads_for_pattern(None, RDF_TYPE, None, None):
-                    members = self._by_class.get(q.object)
-                    if members is None:
-                        self._by_class[q.object] = {q.subject}
-                    else:
-                        members.add(q.subject)
             nodes: set[ox.Term] = set()
             for c in self.subclasses(cls):
-                nodes |= self._by_class.get(c, _EMPTY)
+                nodes |= self._typed(c)
             found = self._instances[cls] = frozenset(nodes)
         return found
+
+    def _typed(self, c: ox.Term) -> set[ox.Term]:
+        """Nodes with rdf:type c, read once per class by index (only the classes the shapes need)."""
+        members = self._by_class.get(c)
+        if members is None:
+            members = self._by_class[c] = {q.subject for q in self.store.quads_for_pattern(None, RDF_TYPE, c, None)}  # type: ignore[arg-type]
+        return members
 
     def forward(self, p: ox.NamedNode) -> dict[ox.Term, set[ox.Term]]:
         d = self._forward.get(p)

@@ -7,7 +7,12 @@ directly: the name is the file stem, the title the first `#` comment line.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..settings import Settings
+
+if TYPE_CHECKING:
+    from .. import graph
 
 
 def _from_files(settings: Settings) -> list[dict[str, str]]:
@@ -24,8 +29,9 @@ def _from_files(settings: Settings) -> list[dict[str, str]]:
     return out
 
 
-def saved_queries(settings: Settings) -> list[dict[str, str]]:
-    """[{name, title, description, query}] in a stable order (by name)."""
+def saved_queries(settings: Settings, kg: graph.KnowledgeGraph | None = None) -> list[dict[str, str]]:
+    """[{name, title, description, query}] in a stable order (by name). With `kg`, a default
+    parameter given as a label (state=Thailand) is resolved against it and bound too."""
     try:
         from .. import queries
     except ImportError:
@@ -36,19 +42,21 @@ def saved_queries(settings: Settings) -> list[dict[str, str]]:
         # `apsco-kg query` and the tests report the broken header; the pages still list every file.
         return _from_files(settings)
     return [
-        {"name": q.name, "title": q.title or q.name, "description": q.description, "query": _runnable(q)}
+        {"name": q.name, "title": q.title or q.name, "description": q.description, "query": _runnable(q, kg)}
         for q in items
     ]
 
 
-def _runnable(q: object) -> str:
+def _runnable(q: object, kg: graph.KnowledgeGraph | None = None) -> str:
     """The text the query page runs: the saved query with its default parameters bound by VALUES and
-    the project prefixes it uses declared (queries.py's own functions, as `apsco-kg query --endpoint`
-    sends it), so a saved query gives rows at /sparql as it is. Falls back to the file's text."""
+    the project prefixes it uses declared (apsco_kg.queries' own functions, as `apsco-kg query
+    --endpoint` sends it), so a saved query gives rows at /sparql as it is. Label defaults are
+    resolved against `kg` when it is given. Falls back to the file's text."""
     from .. import queries
 
     assert isinstance(q, queries.SavedQuery)
     try:
-        return queries.with_prefixes(queries.with_values(q.text, queries.bind(q, None, None)))
+        resolve = queries.label_resolver(kg) if kg is not None else None
+        return queries.with_prefixes(queries.with_values(q.text, queries.bind(q, None, resolve)))
     except (queries.QueryError, ValueError, TypeError):
         return queries.with_prefixes(q.text)

@@ -5,6 +5,12 @@ Rust stack overflow (security-risks.md §0.1) — a crash cannot be caught, so t
 refuse a deep query is before the parser. The scanner below understands just enough of the SPARQL
 grammar (strings, IRIs, comments, words) to count brackets that really nest and to find keywords.
 It is linear in the length of the text and never recurses.
+
+It is a first guard, not a replica of the parser: `<` is both the IRI opener and less-than, and a
+crafted query can make a lexer and a PEG parser disagree about where strings begin. The guarantee
+that does not depend on the scan is in worker.py: queries are evaluated on a 1 GiB stack, on which
+any nesting that fits in max_query_chars (100 000 levels, tested) is harmless, and even a crash would
+only cost a worker process, never the server.
 """
 
 from __future__ import annotations
@@ -78,6 +84,19 @@ def _skip_string(text: str, i: int) -> int:
     return n
 
 
+def _bracket_profile(text: str, start: int, end: int) -> tuple[int, int]:
+    """Peak and net nesting of the brackets in text[start:end] (0 and 0 for almost every IRI)."""
+    peak = net = 0
+    for k in range(start, end):
+        ch = text[k]
+        if ch in OPEN:
+            net += 1
+            peak = max(peak, net)
+        elif ch in CLOSE:
+            net -= 1
+    return peak, net
+
+
 def scan(text: str, depth_limit: int | None = None) -> QueryScan:
     """Count lexical nesting of ( [ { outside strings, IRIs and comments; note the keywords used.
 
@@ -107,7 +126,19 @@ def scan(text: str, depth_limit: int | None = None) -> QueryScan:
             i = _skip_string(text, i)
         elif c == "<":
             m = _IRIREF.match(text, i)
-            i = m.end() if m else i + 1
+            if m is None:
+                i += 1
+                continue
+            # `<…>` is an IRI to a tokenizer, but a PEG parser in expression context may read `<` as
+            # less-than and the brackets inside as nesting. Count the worse of the two readings.
+            peak, net = _bracket_profile(text, i + 1, m.end() - 1)
+            if depth + peak > result.max_depth:
+                result.max_depth = depth + peak
+                if depth_limit is not None and result.max_depth > depth_limit:
+                    result.depth_at = _line_col(text, i)
+                    return result
+            depth += max(0, net)
+            i = m.end()
         else:
             m = _WORD.match(text, i)
             if m is None:

@@ -250,7 +250,7 @@ class Site:
 
         def page() -> Response:
             return self.html("landing.html", request, overview=self.overview, dumps=dumps,
-                             dump_error=self.dumps.build_error, queries=saved_queries(self.settings),
+                             dump_error=self.dumps.build_error, queries=saved_queries(self.settings, self.kg),
                              void_url=void_doc, human_size=render.human_size,
                              known=lambda iri: bool(self.labels.all(iri)))
 
@@ -278,7 +278,7 @@ class Site:
                                        lambda rep: self.rdf(triples, rep), page)
 
     async def query_page(self, request: Request) -> Response:
-        queries = saved_queries(self.settings)
+        queries = await run_in_threadpool(saved_queries, self.settings, self.kg)  # labels are looked up in kg
         return self.html("query.html", request, queries=queries, endpoint=self.linker.page("sparql"),
                          queries_json=render.script_json(_queries_json(queries)))
 
