@@ -170,13 +170,39 @@ def rdf_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
 
 
+def add_union_default_graph(store: ox.Store) -> ox.Store:
+    """Set the store's default graph to the RDF merge of all its graphs; returns the store.
+
+    SPARQL's union default graph is a set. pyoxigraph's use_default_graph_as_union yields a triple
+    once per graph holding it, and our model writes a fact both articles state into both graphs, so
+    `SELECT * { ?s ?p ?o }` would answer it twice. The store itself de-duplicates the merge.
+    """
+    default = ox.DefaultGraph()
+    store.bulk_extend([ox.Quad(q.subject, q.predicate, q.object, default) for q in store
+                       if not isinstance(q.graph_name, ox.DefaultGraph)])
+    return store
+
+
 @dataclass
 class KnowledgeGraph:
-    """The loaded dataset plus where each subject came from (for validation reports)."""
+    """The loaded dataset plus where each subject came from (for validation reports).
+
+    Treat it as read-only once loaded: the query store is derived from it on first use.
+    """
 
     store: ox.Store
     origins: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     problems: list[StructuralProblem] = field(default_factory=list)
+    _query_store: ox.Store | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def query_store(self) -> ox.Store:
+        """The named graphs plus their merge as the default graph: what SPARQL queries run on."""
+        if self._query_store is None:
+            merged = ox.Store()
+            merged.bulk_extend(self.store)
+            self._query_store = add_union_default_graph(merged)
+        return self._query_store
 
     def quads(self, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
         return self.store.quads_for_pattern(None, None, None, graph)
@@ -189,7 +215,7 @@ class KnowledgeGraph:
 
     def query(self, sparql: str, substitutions: dict[str, ox.Term] | None = None) -> object:
         subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
-        return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None, prefixes=PREFIXES)
+        return self.query_store.query(sparql, substitutions=subs or None, prefixes=PREFIXES)
 
     def __len__(self) -> int:
         return len(self.store)

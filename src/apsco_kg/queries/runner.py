@@ -68,9 +68,8 @@ def _run_local(kg: graph.KnowledgeGraph, query: SavedQuery, bound: dict[str, ox.
         try:
             # kg.query's engine settings (union default graph) with the role: prefix added, so a
             # query of one's own may use every prefix that `with_prefixes` declares for endpoints.
-            answer = kg.store.query(
+            answer = kg.query_store.query(
                 query.text,
-                use_default_graph_as_union=True,
                 substitutions={ox.Variable(k): v for k, v in bound.items()} or None,
                 prefixes=KNOWN_PREFIXES,
             )

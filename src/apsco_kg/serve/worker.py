@@ -86,20 +86,14 @@ def _syntax_message(exc: SyntaxError) -> tuple[str, int | None, int | None]:
 
 
 def _load(nquads: bytes) -> Any:
-    """The dataset, with its default graph set to the RDF merge of all its graphs.
-
-    Why not pyoxigraph's use_default_graph_as_union: it yields a triple once per graph holding it,
-    and our model writes a fact both articles state into both graphs — the union default graph of
-    SPARQL is a set, so `SELECT ?s ?o { ?s ?p ?o }` must not answer such a fact twice.
-    """
+    """The dataset, with its default graph set to the RDF merge of all its graphs (see graph.py)."""
     import pyoxigraph as ox
+
+    from ..graph import add_union_default_graph
 
     store = ox.Store()
     store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
-    default = ox.DefaultGraph()
-    store.bulk_extend([ox.Quad(q.subject, q.predicate, q.object, default) for q in store
-                       if not isinstance(q.graph_name, ox.DefaultGraph)])
-    return store
+    return add_union_default_graph(store)
 
 
 def _serve(conn: Connection) -> None:
