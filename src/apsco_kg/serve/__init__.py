@@ -36,7 +36,8 @@ class ServerState:
     sparql: Any = None  # the SparqlEndpoint, set by sparql.routes()
 
 # Headers a cross-origin script may read: the truncation and rate-limit signals, negotiation results.
-EXPOSED_HEADERS = ["X-SPARQL-Truncated", "X-SPARQL-MaxRows", "Retry-After", "Content-Location", "Link", "Vary"]
+EXPOSED_HEADERS = ["X-SPARQL-Truncated", "X-SPARQL-MaxRows", "Retry-After", "Content-Location", "Link", "Vary",
+                   "ETag", "Digest", "Repr-Digest"]
 
 
 def create_app(settings: Settings | None = None, kg: graph.KnowledgeGraph | None = None) -> Starlette:
