@@ -36,8 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings().with_(data_dir=args.data)
     t = time.perf_counter()
     kg = graph.load(settings)
-    print(json.dumps({"load_s": time.perf_counter() - t, "quads": len(kg)}), flush=True)
+    load_s = time.perf_counter() - t
     catalogue = queries.catalogue(settings)
+    # The first query in a process pays queries.py's one-time set-up on this graph (15 s at 1M, most
+    # of it resolving labels); it is reported apart, as a server pays it once at start-up.
+    t = time.perf_counter()
+    queries.run(catalogue[0], kg=kg, settings=settings, timeout=600)
+    print(json.dumps({"load_s": load_s, "first_query_s": time.perf_counter() - t, "quads": len(kg)}), flush=True)
     for index in range(args.start, len(catalogue)):
         q = catalogue[index]
         times: list[float] = []

@@ -16,7 +16,6 @@ from apsco_kg import graph
 from apsco_kg.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture(scope="session")

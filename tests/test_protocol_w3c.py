@@ -30,7 +30,9 @@ from apsco_kg import graph
 from apsco_kg.serve import create_app
 from apsco_kg.settings import Settings
 
-SUITE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "w3c-sparql11-protocol"
+# A copy of shared/reference/w3c-sparql11-protocol (W3C test-suite licence; see its README), so the
+# suite runs from the repository alone.
+SUITE = Path(__file__).resolve().parent / "fixtures" / "w3c-sparql11-protocol"
 MANIFEST = SUITE / "manifest.ttl"
 BASE = "http://www.w3.org/2009/sparql/docs/tests/data-sparql11/protocol/manifest#"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
