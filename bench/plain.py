@@ -16,6 +16,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "https://w3id.org/apsco/"
@@ -41,17 +42,17 @@ def main(argv: list[str] | None = None) -> int:
 
     # The RDFS closure into graph:inferred, as graph.rdfs_closure computes it.
     inferred = ds.graph(URIRef(BASE + "graph/inferred"))
-    sub_class: dict[object, set[object]] = defaultdict(set)
-    sub_prop: dict[object, set[object]] = defaultdict(set)
+    sub_class: dict[Any, set[Any]] = defaultdict(set)
+    sub_prop: dict[Any, set[Any]] = defaultdict(set)
     for s, _, o in ds.triples((None, RDFS.subClassOf, None)):
         sub_class[s].add(o)
     for s, _, o in ds.triples((None, RDFS.subPropertyOf, None)):
         sub_prop[s].add(o)
 
-    def close(direct: dict[object, set[object]]) -> dict[object, set[object]]:
-        out: dict[object, set[object]] = {}
+    def close(direct: dict[Any, set[Any]]) -> dict[Any, set[Any]]:
+        out: dict[Any, set[Any]] = {}
         for start in direct:
-            seen: set[object] = set()
+            seen: set[Any] = set()
             todo = list(direct[start])
             while todo:
                 t = todo.pop()
@@ -63,12 +64,12 @@ def main(argv: list[str] | None = None) -> int:
 
     supers, super_props = close(sub_class), close(sub_prop)
     data_graphs = [g for g in ds.graphs() if g.identifier not in (onto.identifier, inferred.identifier)]
-    new: set[tuple[object, object, object]] = set()
+    new: set[tuple[Any, Any, Any]] = set()
     for g in data_graphs:
         for s, p, o in g:
             for sp in super_props.get(p, ()):
                 new.add((s, sp, o))
-    typed = [(s, o) for g in data_graphs for s, _, o in g.triples((None, RDF.type, None))]
+    typed: list[tuple[Any, Any]] = [(s, o) for g in data_graphs for s, _, o in g.triples((None, RDF.type, None))]
     typed += [(s, o) for s, p, o in new if p == RDF.type]
     for s, c in typed:
         for sup in supers.get(c, ()):

@@ -69,7 +69,7 @@ PUBLISHERS = ("Xinhua", "Reuters", "Space News", "Acta Astronautica", "Governmen
 
 def _digits(n: int, base: int, width: int) -> list[int]:
     """At least `width` digits, more when n needs them, so names never wrap round and collide."""
-    out = []
+    out: list[int] = []
     while len(out) < width or n:
         n, d = divmod(n, base)
         out.append(d)

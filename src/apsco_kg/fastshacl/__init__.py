@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from .engine import DataGraph, Engine, Result, run
-from .shapes import ShapesGraph, Unsupported
+from .shapes import ShapesGraph, Term, Unsupported
 from .values import to_rdflib
 
 if TYPE_CHECKING:
@@ -73,13 +73,13 @@ def shacl_results(kg: "KnowledgeGraph", settings: "Settings") -> "list[ShaclResu
     return out
 
 
-def _bare(term: ox.Term | None) -> str:
+def _bare(term: Term | None) -> str:
     if isinstance(term, ox.BlankNode):
         return "_:" + term.value
-    return term.value if term is not None else ""
+    return term.value if term is not None else ""  # type: ignore[union-attr]
 
 
-def _value(term: ox.Term) -> str:
+def _value(term: Term) -> str:
     """validate._nt of the value pyshacl reports: bare IRI, _:id, or rdflib's N3 of the literal."""
     if isinstance(term, ox.Literal):
         return str(to_rdflib(term).n3())
@@ -88,7 +88,7 @@ def _value(term: ox.Term) -> str:
 
 def _named_shape(shapes: ShapesGraph, source: str) -> str | None:
     """The named node shape holding a (blank) property shape, as validate.run_shacl reports it."""
-    node: ox.Term | None = next((n for n in shapes.owner if str(n) == source), None)
+    node: Term | None = next((n for n in shapes.owner if str(n) == source), None)
     if node is None:
         return source[1:-1] if source.startswith("<") else None
     while isinstance(node, ox.BlankNode) and node in shapes.owner:

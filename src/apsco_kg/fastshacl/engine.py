@@ -14,20 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pyoxigraph as ox
 
 from . import values as V
-from .shapes import COMPONENT, RDF_TYPE, RDFS, SH, Shape, ShapesGraph, SparqlConstraint, Unsupported
+from .shapes import COMPONENT, RDF_TYPE, RDFS, SH, Shape, ShapesGraph, SparqlConstraint, Term, Unsupported
 
 _SUBCLASS = ox.NamedNode(RDFS + "subClassOf")
-_EMPTY: frozenset[ox.Term] = frozenset()
+_EMPTY: frozenset[Term] = frozenset()
 if TYPE_CHECKING:
-    Values = set[ox.Term] | frozenset[ox.Term]
-    Check = Callable[[ox.Term], bool]
+    Values = set[Term] | frozenset[Term]
+    Check = Callable[[Term], bool]
     # A set-level constraint: (focus node, its values) -> the (component, value) pairs it violates.
-    SetCheck = Callable[[ox.Term, Values], list[tuple[str, ox.Term | None]]]
+    SetCheck = Callable[[Term, Values], list[tuple[str, Term | None]]]
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class Result:
     source_shape: str
     severity: str
     messages: tuple[str, ...]
-    focus_term: ox.Term | None = field(default=None, compare=False)
-    value_term: ox.Term | None = field(default=None, compare=False)
+    focus_term: Term | None = field(default=None, compare=False)
+    value_term: Term | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str | None, str]:
@@ -57,16 +57,16 @@ class DataGraph:
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
-        self._forward: dict[ox.NamedNode, dict[ox.Term, set[ox.Term]]] = {}
-        self._inverse: dict[ox.NamedNode, dict[ox.Term, set[ox.Term]]] = {}
-        self._paths: dict[str, dict[ox.Term, set[ox.Term]]] = {}
-        self._instances: dict[ox.Term, frozenset[ox.Term]] = {}
-        self._by_class: dict[ox.Term, set[ox.Term]] = {}
-        self._sub: dict[ox.Term, set[ox.Term]] = {}
+        self._forward: dict[ox.NamedNode, dict[Term, set[Term]]] = {}
+        self._inverse: dict[ox.NamedNode, dict[Term, set[Term]]] = {}
+        self._paths: dict[str, dict[Term, set[Term]]] = {}
+        self._instances: dict[Term, frozenset[Term]] = {}
+        self._by_class: dict[Term, set[Term]] = {}
+        self._sub: dict[Term, set[Term]] = {}
         for q in store.quads_for_pattern(None, _SUBCLASS, None, None):
             self._sub.setdefault(q.object, set()).add(q.subject)
 
-    def subclasses(self, cls: ox.Term) -> set[ox.Term]:
+    def subclasses(self, cls: Term) -> set[Term]:
         """cls and every class below it by rdfs:subClassOf* (pyshacl: transitive_objects)."""
         seen, todo = {cls}, [cls]
         while todo:
@@ -76,24 +76,24 @@ class DataGraph:
                     todo.append(sub)
         return seen
 
-    def instances(self, cls: ox.Term) -> frozenset[ox.Term]:
+    def instances(self, cls: Term) -> frozenset[Term]:
         """SHACL instances: nodes with rdf:type/rdfs:subClassOf* cls."""
         found = self._instances.get(cls)
         if found is None:
-            nodes: set[ox.Term] = set()
+            nodes: set[Term] = set()
             for c in self.subclasses(cls):
                 nodes |= self._typed(c)
             found = self._instances[cls] = frozenset(nodes)
         return found
 
-    def _typed(self, c: ox.Term) -> set[ox.Term]:
+    def _typed(self, c: Term) -> set[Term]:
         """Nodes with rdf:type c, read once per class by index (only the classes the shapes need)."""
         members = self._by_class.get(c)
         if members is None:
             members = self._by_class[c] = {q.subject for q in self.store.quads_for_pattern(None, RDF_TYPE, c, None)}  # type: ignore[arg-type]
         return members
 
-    def forward(self, p: ox.NamedNode) -> dict[ox.Term, set[ox.Term]]:
+    def forward(self, p: ox.NamedNode) -> dict[Term, set[Term]]:
         d = self._forward.get(p)
         if d is None:
             d = {}
@@ -108,7 +108,7 @@ class DataGraph:
             self._forward[p] = d
         return d
 
-    def inverse(self, p: ox.NamedNode) -> dict[ox.Term, set[ox.Term]]:
+    def inverse(self, p: ox.NamedNode) -> dict[Term, set[Term]]:
         d = self._inverse.get(p)
         if d is None:
             d = {}
@@ -117,7 +117,7 @@ class DataGraph:
             self._inverse[p] = d
         return d
 
-    def values(self, shape: Shape) -> dict[ox.Term, set[ox.Term]]:
+    def values(self, shape: Shape) -> dict[Term, set[Term]]:
         """focus -> value nodes of a property shape's path."""
         path = shape.path
         if isinstance(path, ox.NamedNode):
@@ -133,8 +133,8 @@ class DataGraph:
             self._paths[text] = d
         return d
 
-    def focus_nodes(self, shape: Shape) -> set[ox.Term]:
-        nodes: set[ox.Term] = set()
+    def focus_nodes(self, shape: Shape) -> set[Term]:
+        nodes: set[Term] = set()
         for local, t in shape.targets:
             if local == "targetClass":
                 nodes |= self.instances(t)
@@ -166,12 +166,12 @@ class Engine:
             kind = arg.value  # type: ignore[attr-defined]
             return lambda v: V.nodekind_ok(v, kind)
         if local == "in":
-            return frozenset(arg).__contains__  # type: ignore[arg-type]
+            return frozenset(arg).__contains__  # type: ignore
         if local == "pattern":
             matcher = V.compile_pattern(*arg)  # type: ignore[misc]
             return lambda v: V.pattern_ok(v, matcher)
         if local == "languageIn":
-            wanted = frozenset(t.value.lower() for t in arg)  # type: ignore[union-attr]
+            wanted = frozenset(t.value.lower() for t in arg)  # type: ignore
             return lambda v: V.language_in_ok(v, wanted)
         if local in ("minLength", "maxLength"):
             is_min = local == "minLength"
@@ -183,7 +183,7 @@ class Engine:
         if local == "not":
             inner = self.shape_check(arg)  # type: ignore[arg-type]
             return lambda v: not inner(v)
-        members = [self.shape_check(s) for s in arg]  # type: ignore[union-attr]
+        members = [self.shape_check(s) for s in arg]  # type: ignore
         if local == "and":
             return lambda v: all(c(v) for c in members)
         if local == "or":
@@ -233,14 +233,14 @@ class Engine:
                 return lambda f, vals: []
             return lambda f, vals: [(comp, None)] * V.unique_lang_duplicates(vals)
         if local == "qualifiedValueShape":
-            qshape, qmin, qmax = arg  # type: ignore[misc]
+            qshape, qmin, qmax = cast("tuple[Shape, int | None, int | None]", arg)
             conf = self.shape_check(qshape)
 
-            def qualified(f: ox.Term, vals: Values) -> list[tuple[str, ox.Term | None]]:
+            def qualified(f: Term, vals: Values) -> list[tuple[str, Term | None]]:
                 if not vals and not qmin:
                     return []
                 n = sum(1 for v in vals if conf(v))
-                out: list[tuple[str, ox.Term | None]] = []
+                out: list[tuple[str, Term | None]] = []
                 if qmax is not None and n > qmax:
                     out.append((COMPONENT["qualifiedMaxCount"], None))
                 if qmin is not None and n < qmin:
@@ -250,7 +250,7 @@ class Engine:
         if local in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
             other_map = self.data.forward(arg)  # type: ignore[arg-type]
 
-            def pair(f: ox.Term, vals: Values) -> list[tuple[str, ox.Term | None]]:
+            def pair(f: Term, vals: Values) -> list[tuple[str, Term | None]]:
                 others = other_map.get(f, _EMPTY)
                 if local == "equals":
                     bad = sorted(set(vals) ^ set(others), key=str)
@@ -288,15 +288,15 @@ class Engine:
                             out.append(self._result(ps, component, f, value))
         return out
 
-    def _result(self, shape: Shape, component: str, focus: ox.Term, value: ox.Term | None,
-                path: ox.Term | None = None, extra: tuple[str, ...] = ()) -> Result:
+    def _result(self, shape: Shape, component: str, focus: Term, value: Term | None,
+                path: Term | None = None, extra: tuple[str, ...] = ()) -> Result:
         path = path if path is not None else shape.path
         messages = shape.messages + tuple(m for m in extra if m not in shape.messages)
         return Result(str(focus), str(path) if path is not None else None, component,
                       str(value) if value is not None else None, str(shape.node), shape.severity,
                       messages, focus, value)
 
-    def _closed(self, shape: Shape, focus: Iterable[ox.Term]) -> Iterator[Result]:
+    def _closed(self, shape: Shape, focus: Iterable[Term]) -> Iterator[Result]:
         allowed = {ps.path for ps in shape.properties if isinstance(ps.path, ox.NamedNode)} | set(shape.ignored)
         for f in focus:
             if isinstance(f, ox.Literal):
@@ -305,9 +305,9 @@ class Engine:
                 if q.predicate not in allowed:
                     yield self._result(shape, COMPONENT["closed"], f, q.object, q.predicate)
 
-    def _sparql(self, shape: Shape, c: SparqlConstraint, focus: set[ox.Term]) -> Iterator[Result]:
+    def _sparql(self, shape: Shape, c: SparqlConstraint, focus: set[Term]) -> Iterator[Result]:
         # Run once for every node; keep the rows of focus nodes (the query's form was checked on reading).
-        seen: set[tuple[ox.Term, ox.Term]] = set()
+        seen: set[tuple[Term, Term]] = set()
         for row in self.data.store.query(c.select, use_default_graph_as_union=True):  # type: ignore[union-attr]
             this, value = row["this"], row["value"]
             if this in focus and (this, value) not in seen:
@@ -317,9 +317,9 @@ class Engine:
 
 
 def _memo(check: Check) -> Check:
-    seen: dict[ox.Term, bool] = {}
+    seen: dict[Term, bool] = {}
 
-    def memoised(v: ox.Term) -> bool:
+    def memoised(v: Term) -> bool:
         r = seen.get(v)
         if r is None:
             r = seen[v] = check(v)

@@ -18,6 +18,9 @@ SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 
+# An RDF term as pyoxigraph gives it (pyoxigraph has no common base class; its stubs include Triple).
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
 RDF_TYPE = ox.NamedNode(RDF + "type")
 _FIRST, _REST, _NIL = ox.NamedNode(RDF + "first"), ox.NamedNode(RDF + "rest"), ox.NamedNode(RDF + "nil")
 _RDFS_CLASS = ox.NamedNode(RDFS + "Class")
@@ -70,16 +73,16 @@ class SparqlConstraint:
 @dataclass(eq=False)
 class Shape:
     node: ox.NamedNode | ox.BlankNode
-    path: ox.Term | None = None           # the sh:path node; None for a node shape
+    path: Term | None = None           # the sh:path node; None for a node shape
     path_text: str | None = None          # the same path in SPARQL syntax
-    targets: list[tuple[str, ox.Term]] = field(default_factory=list)
+    targets: list[tuple[str, Term]] = field(default_factory=list)
     params: list[tuple[str, object]] = field(default_factory=list)
     properties: list["Shape"] = field(default_factory=list)
     severity: str = SH + "Violation"
     messages: tuple[str, ...] = ()
     deactivated: bool = False
     closed: bool = False
-    ignored: frozenset[ox.Term] = frozenset()
+    ignored: frozenset[Term] = frozenset()
 
     @property
     def is_property(self) -> bool:
@@ -92,10 +95,10 @@ class ShapesGraph:
     def __init__(self, triples: Iterable[ox.Quad | ox.Triple]) -> None:
         self.store = ox.Store()
         self.store.bulk_extend([ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples])
-        self._shapes: dict[ox.Term, Shape] = {}
-        self._building: set[ox.Term] = set()
+        self._shapes: dict[Term, Shape] = {}
+        self._building: set[Term] = set()
         # Owner of each property shape: validate.py reports the named node shape that holds it.
-        self.owner: dict[ox.Term, ox.Term] = {
+        self.owner: dict[Term, Term] = {
             q.object: q.subject for q in self.store.quads_for_pattern(None, _sh("property"), None, None)}
         self.top = self._top_shapes()
 
@@ -104,17 +107,17 @@ class ShapesGraph:
         return cls(ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE))
 
     # -- reading the graph -------------------------------------------------------------------
-    def objects(self, s: ox.Term, local: str) -> list[ox.Term]:
+    def objects(self, s: Term, local: str) -> list[Term]:
         return [q.object for q in self.store.quads_for_pattern(s, _sh(local), None, None)]  # type: ignore[arg-type]
 
-    def one(self, s: ox.Term, local: str) -> ox.Term | None:
+    def one(self, s: Term, local: str) -> Term | None:
         objs = self.objects(s, local)
         if len(objs) > 1:
             raise Unsupported(f"{s} has {len(objs)} values for sh:{local}")
         return objs[0] if objs else None
 
-    def rdf_list(self, head: ox.Term) -> list[ox.Term]:
-        items: list[ox.Term] = []
+    def rdf_list(self, head: Term) -> list[Term]:
+        items: list[Term] = []
         while head != _NIL:
             first = [q.object for q in self.store.quads_for_pattern(head, _FIRST, None, None)]  # type: ignore[arg-type]
             rest = [q.object for q in self.store.quads_for_pattern(head, _REST, None, None)]  # type: ignore[arg-type]
@@ -124,7 +127,7 @@ class ShapesGraph:
             head = rest[0]
         return items
 
-    def path_text(self, node: ox.Term) -> str:
+    def path_text(self, node: Term) -> str:
         """A SHACL path node as a SPARQL property path."""
         if isinstance(node, ox.NamedNode):
             return str(node)
@@ -149,7 +152,7 @@ class ShapesGraph:
             p = q.predicate.value
             if p.startswith(SH) and p[len(SH):] not in SUPPORTED:
                 raise Unsupported(f"sh:{p[len(SH):]} is not implemented by the fast validator")
-        starts: set[ox.Term] = set()
+        starts: set[Term] = set()
         for local in TARGETS:
             starts.update(q.subject for q in self.store.quads_for_pattern(None, _sh(local), None, None))
         for kind in ("NodeShape", "PropertyShape"):
@@ -161,7 +164,7 @@ class ShapesGraph:
         shapes = [self.shape(n) for n in sorted(starts, key=str)]
         return [s for s in shapes if s.targets]
 
-    def shape(self, node: ox.Term) -> Shape:
+    def shape(self, node: Term) -> Shape:
         if node in self._shapes:
             return self._shapes[node]
         if not isinstance(node, (ox.NamedNode, ox.BlankNode)):
@@ -188,7 +191,7 @@ class ShapesGraph:
             sh.targets.append(("targetClass", node))
         sev = self.one(node, "severity")
         if sev is not None:
-            sh.severity = sev.value
+            sh.severity = sev.value  # type: ignore[union-attr]
         sh.messages = tuple(m.value for m in self.objects(node, "message") if isinstance(m, ox.Literal))
         deact = self.one(node, "deactivated")
         sh.deactivated = isinstance(deact, ox.Literal) and deact.value == "true"
@@ -214,7 +217,7 @@ class ShapesGraph:
             raise Unsupported(f"sh:property inside property shape {node}")
         return sh
 
-    def _param(self, node: ox.Term, local: str, o: ox.Term, path: ox.Term | None) -> object:
+    def _param(self, node: Term, local: str, o: Term, path: Term | None) -> object:
         if local in SET_PARAMS and path is None:
             raise Unsupported(f"sh:{local} on node shape {node}")
         if local in ("in", "languageIn"):
@@ -230,15 +233,15 @@ class ShapesGraph:
             if isinstance(disjoint, ox.Literal) and disjoint.value == "true":
                 raise Unsupported("sh:qualifiedValueShapesDisjoint true")
             qmin, qmax = self.one(node, "qualifiedMinCount"), self.one(node, "qualifiedMaxCount")
-            return (self.shape(o), int(qmin.value) if qmin is not None else None,
-                    int(qmax.value) if qmax is not None else None)
+            return (self.shape(o), int(qmin.value) if qmin is not None else None,  # type: ignore[union-attr]
+                    int(qmax.value) if qmax is not None else None)  # type: ignore[union-attr]
         if local in ("minCount", "maxCount", "minLength", "maxLength"):
             if not isinstance(o, ox.Literal):
                 raise Unsupported(f"sh:{local} {o} is not a number")
             return int(o.value)
         return o
 
-    def _sparql(self, c: ox.Term) -> SparqlConstraint | None:
+    def _sparql(self, c: Term) -> SparqlConstraint | None:
         deact = self.one(c, "deactivated")
         if isinstance(deact, ox.Literal) and deact.value == "true":
             return None

@@ -15,6 +15,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from .shapes import Term
+
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 RDFS_LITERAL = "http://www.w3.org/2000/01/rdf-schema#Literal"
@@ -22,10 +24,10 @@ RDFS_DATATYPE = "http://www.w3.org/2000/01/rdf-schema#Datatype"
 XSD_STRING = XSD + "string"
 SH = "http://www.w3.org/ns/shacl#"
 
-_RDFLIB: dict[ox.Literal, Any] = {}
+_RDFLIB: dict[Term, Any] = {}
 
 
-def to_rdflib(term: ox.Term) -> Any:
+def to_rdflib(term: Term) -> Any:
     """The rdflib term pyshacl would see for this node (literals cached: the same date recurs)."""
     cached = _RDFLIB.get(term)  # type: ignore[call-overload]
     if cached is not None:
@@ -55,7 +57,7 @@ def to_rdflib(term: ox.Term) -> Any:
     return cached
 
 
-def datatype_ok(v: ox.Term, dt: str) -> bool:
+def datatype_ok(v: Term, dt: str) -> bool:
     """DatatypeConstraintComponent.evaluate."""
     if not isinstance(v, ox.Literal):
         return False
@@ -140,7 +142,7 @@ def _actual_datatype(value: object, dt: str) -> bool:
     return True if kind is None else isinstance(value, kind)
 
 
-def nodekind_ok(v: ox.Term, kind: str) -> bool:
+def nodekind_ok(v: Term, kind: str) -> bool:
     iri, blank, literal = isinstance(v, ox.NamedNode), isinstance(v, ox.BlankNode), isinstance(v, ox.Literal)
     return {
         "IRI": iri, "BlankNode": blank, "Literal": literal, "BlankNodeOrIRI": blank or iri,
@@ -148,29 +150,29 @@ def nodekind_ok(v: ox.Term, kind: str) -> bool:
     }[kind[len(SH):]]
 
 
-def lexical(v: ox.Term) -> str:
+def lexical(v: Term) -> str:
     """StringBasedConstraintBase.value_node_to_string: the lexical form, or the IRI."""
-    return v.value
+    return v.value  # type: ignore[union-attr]
 
 
-def compile_pattern(pattern: ox.Term, flags: ox.Term | None) -> re.Pattern[str]:
+def compile_pattern(pattern: Term, flags: Term | None) -> re.Pattern[str]:
     """PatternConstraintComponent.__init__: only the i and m flags are honoured, as in pyshacl."""
     re_flags = 0
     if flags is not None:
-        f = flags.value.lower()
+        f = flags.value.lower()  # type: ignore[union-attr]
         re_flags |= re.I if "i" in f else 0
         re_flags |= re.M if "m" in f else 0
-    return re.compile(pattern.value, re_flags)
+    return re.compile(pattern.value, re_flags)  # type: ignore[union-attr]
 
 
-def pattern_ok(v: ox.Term, matcher: re.Pattern[str]) -> bool:
+def pattern_ok(v: Term, matcher: re.Pattern[str]) -> bool:
     if isinstance(v, ox.BlankNode):
         return False
     s = lexical(v)
     return bool(matcher.match(s) or matcher.search(s))
 
 
-def language_in_ok(v: ox.Term, wanted: frozenset[str]) -> bool:
+def language_in_ok(v: Term, wanted: frozenset[str]) -> bool:
     """LanguageInConstraintComponent: a tag, or its first subtag, in the list (lower-cased); * = any."""
     if not isinstance(v, ox.Literal) or not v.language:
         return False
@@ -178,7 +180,7 @@ def language_in_ok(v: ox.Term, wanted: frozenset[str]) -> bool:
     return "*" in wanted or lang in wanted or lang.split("-")[0] in wanted
 
 
-def length_ok(v: ox.Term, bound: int, is_min: bool) -> bool:
+def length_ok(v: Term, bound: int, is_min: bool) -> bool:
     if is_min and bound == 0:
         return True
     if isinstance(v, ox.BlankNode):
@@ -187,7 +189,7 @@ def length_ok(v: ox.Term, bound: int, is_min: bool) -> bool:
     return n >= bound if is_min else n <= bound
 
 
-def range_ok(v: ox.Term, bound: ox.Term, op: str) -> bool:
+def range_ok(v: Term, bound: Term, op: str) -> bool:
     """Min/MaxInclusive/Exclusive: pyshacl compares rdflib values, and never a string with a non-string."""
     if not isinstance(v, ox.Literal):
         return False
@@ -205,7 +207,7 @@ def range_ok(v: ox.Term, bound: ox.Term, op: str) -> bool:
     return {"minInclusive": cmp >= 0, "minExclusive": cmp > 0, "maxInclusive": cmp <= 0, "maxExclusive": cmp < 0}[op]
 
 
-def _simple_int(t: ox.Term) -> int | None:
+def _simple_int(t: Term) -> int | None:
     if isinstance(t, ox.Literal) and t.datatype.value == XSD + "integer" and _SIMPLE[XSD + "integer"].fullmatch(t.value):
         return int(t.value)
     return None
@@ -227,9 +229,9 @@ def _compare_literal(l1: Any, l2: Any) -> int:
     return -1
 
 
-def pair_violations(values: Iterable[ox.Term], others: Iterable[ox.Term], strict: bool) -> list[ox.Term]:
+def pair_violations(values: Iterable[Term], others: Iterable[Term], strict: bool) -> list[Term]:
     """LessThan / LessThanOrEquals: each value against each value of the other property."""
-    bad: list[ox.Term] = []
+    bad: list[Term] = []
     others = list(others)
     for v in values:
         v_str, vv = _pair_view(v)
@@ -240,7 +242,7 @@ def pair_violations(values: Iterable[ox.Term], others: Iterable[ox.Term], strict
     return bad
 
 
-def _pair_view(t: ox.Term) -> tuple[bool, Any]:
+def _pair_view(t: Term) -> tuple[bool, Any]:
     if isinstance(t, ox.BlankNode):
         raise ValueError("sh:lessThan cannot compare a blank node")  # pyshacl raises too
     if isinstance(t, ox.NamedNode):
@@ -249,7 +251,7 @@ def _pair_view(t: ox.Term) -> tuple[bool, Any]:
     return (True, r.value) if isinstance(r.value, str) else (False, r)
 
 
-def unique_lang_duplicates(values: Iterable[ox.Term]) -> int:
+def unique_lang_duplicates(values: Iterable[Term]) -> int:
     """UniqueLangConstraintComponent: the number of languages used by two or more values."""
     seen: set[str] = set()
     dup: set[str] = set()
