@@ -175,11 +175,10 @@ def add_union_default_graph(store: ox.Store) -> ox.Store:
 
     SPARQL's union default graph is a set. pyoxigraph's use_default_graph_as_union yields a triple
     once per graph holding it, and our model writes a fact both articles state into both graphs, so
-    `SELECT * { ?s ?p ?o }` would answer it twice. The store itself de-duplicates the merge.
+    `SELECT * { ?s ?p ?o }` would answer it twice. The store de-duplicates the merge; the update runs
+    inside pyoxigraph (a Python loop over the quads costs seconds at a million triples).
     """
-    default = ox.DefaultGraph()
-    store.bulk_extend([ox.Quad(q.subject, q.predicate, q.object, default) for q in store
-                       if not isinstance(q.graph_name, ox.DefaultGraph)])
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
     return store
 
 
@@ -200,7 +199,7 @@ class KnowledgeGraph:
         """The named graphs plus their merge as the default graph: what SPARQL queries run on."""
         if self._query_store is None:
             merged = ox.Store()
-            merged.bulk_extend(self.store)
+            merged.bulk_load(self.store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
             self._query_store = add_union_default_graph(merged)
         return self._query_store
 
