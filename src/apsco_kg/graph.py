@@ -319,28 +319,7 @@ def rdfs_closure(store: ox.Store) -> list[ox.Quad]:
     entail something are read, by index: those of a sub-property, and the rdf:type quads of a subclass;
     and only the inferred predicates are read to drop what is already stated.
     """
-    sub_class: dict[ox.Term, set[ox.Term]] = defaultdict(set)
-    sub_prop: dict[ox.Term, set[ox.Term]] = defaultdict(set)
-    for q in store.quads_for_pattern(None, SUBCLASS, None, None):
-        sub_class[q.subject].add(q.object)
-    for q in store.quads_for_pattern(None, SUBPROP, None, None):
-        sub_prop[q.subject].add(q.object)
-
-    def closure(direct: dict[ox.Term, set[ox.Term]]) -> dict[ox.Term, set[ox.Term]]:
-        result: dict[ox.Term, set[ox.Term]] = {}
-        for start in direct:
-            seen: set[ox.Term] = set()
-            todo = list(direct[start])
-            while todo:
-                t = todo.pop()
-                if t not in seen and t != start:
-                    seen.add(t)
-                    todo.extend(direct.get(t, ()))
-            result[start] = seen
-        return result
-
-    supers = closure(sub_class)
-    super_props = closure(sub_prop)
+    supers, super_props = _hierarchy(store)
     skip = (ONTOLOGY_GRAPH, INFERRED_GRAPH)
     inferred: set[ox.Triple] = set()
     for prop, ups in super_props.items():
