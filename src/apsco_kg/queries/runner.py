@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from .. import graph
 from ..settings import Settings
 from .answer import QueryResult, _from_oxigraph
-from .binding import _local_label_lookup, bind
+from .binding import _local_label_lookup, bind, with_values
 from .errors import ParameterError, QueryError, QueryTimeout, syntax_error
 from .lexer import check_text
 from .remote import _Remote, _remote_label_lookup
@@ -68,11 +68,10 @@ def _run_local(kg: graph.KnowledgeGraph, query: SavedQuery, bound: dict[str, ox.
         try:
             # kg.query's engine settings (union default graph) with the role: prefix added, so a
             # query of one's own may use every prefix that `with_prefixes` declares for endpoints.
-            answer = kg.query_store.query(
-                query.text,
-                substitutions={ox.Variable(k): v for k, v in bound.items()} or None,
-                prefixes=KNOWN_PREFIXES,
-            )
+            # Parameters go in as a VALUES block of escaped RDF terms, as for a remote endpoint:
+            # pyoxigraph's `substitutions` filters after evaluating the query unbound (over 20 s
+            # for cq02 on a million triples, against 0.1 s with VALUES).
+            answer = kg.query_store.query(with_values(query.text, bound), prefixes=KNOWN_PREFIXES)
             box["result"] = _from_oxigraph(answer, query, bound)
         except BaseException as exc:  # handed to the caller's thread below
             box["error"] = exc
