@@ -91,18 +91,27 @@ def to_json(result: QueryResult) -> str:
 
 
 # ---- SPARQL Query Results XML -----------------------------------------------------------------
-def _xml_term(term: Term) -> str:
+def _xml_text(value: str) -> str:
+    # XML 1.0 cannot carry most C0 controls even escaped; they are rare in data, so drop them.
+    return escape("".join(c for c in value if c >= " " or c in "\t\n\r"))
+
+
+def xml_term(term: object) -> str:
+    """A term as SPARQL Query Results XML; shared by the CLI and the endpoint."""
     if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
+        return f"<uri>{_xml_text(term.value)}</uri>"
     if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
+        return f"<bnode>{_xml_text(term.value)}</bnode>"
     if isinstance(term, ox.Literal):
         if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+            return f"<literal xml:lang={quoteattr(term.language)}>{_xml_text(term.value)}</literal>"
         if term.datatype.value != XSD + "string":
-            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-        return f"<literal>{escape(term.value)}</literal>"
-    return f"<literal>{escape(str(term))}</literal>"
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{_xml_text(term.value)}</literal>"
+        return f"<literal>{_xml_text(term.value)}</literal>"
+    if isinstance(term, ox.Triple):
+        return (f"<triple><subject>{xml_term(term.subject)}</subject><predicate>{xml_term(term.predicate)}"
+                f"</predicate><object>{xml_term(term.object)}</object></triple>")
+    return f"<literal>{_xml_text(str(term))}</literal>"
 
 
 def to_xml(result: QueryResult) -> str:
@@ -117,7 +126,7 @@ def to_xml(result: QueryResult) -> str:
             out.append("    <result>")
             for v, t in zip(result.variables, row):
                 if t is not None:
-                    out.append(f"      <binding name={quoteattr(v)}>{_xml_term(t)}</binding>")
+                    out.append(f"      <binding name={quoteattr(v)}>{xml_term(t)}</binding>")
             out.append("    </result>")
         out.append("  </results>")
     out.append("</sparql>")

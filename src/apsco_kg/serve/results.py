@@ -12,9 +12,11 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 import pyoxigraph as ox
+
+from ..results import xml_term
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -72,26 +74,7 @@ def select_json(variables: list[str], rows: list[ox.QuerySolution]) -> bytes:
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
 
 
-def _xml_text(value: str) -> str:
-    # XML 1.0 cannot carry most C0 controls even escaped; they are rare in data, so drop them.
-    return escape("".join(c for c in value if c >= " " or c in "\t\n\r"))
 
-
-def _xml_term(term: object) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{_xml_text(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{_xml_text(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{_xml_text(term.value)}</literal>"
-        if term.datatype.value != XSD_STRING:
-            return f"<literal datatype={quoteattr(term.datatype.value)}>{_xml_text(term.value)}</literal>"
-        return f"<literal>{_xml_text(term.value)}</literal>"
-    if isinstance(term, ox.Triple):
-        return (f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>{_xml_term(term.predicate)}"
-                f"</predicate><object>{_xml_term(term.object)}</object></triple>")
-    raise TypeError(f"unexpected term {term!r}")
 
 
 def select_xml(variables: list[str], rows: list[ox.QuerySolution]) -> bytes:
@@ -103,7 +86,7 @@ def select_xml(variables: list[str], rows: list[ox.QuerySolution]) -> bytes:
         for v in variables:
             t = row[v]
             if t is not None:
-                parts.append(f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>")
+                parts.append(f"<binding name={quoteattr(v)}>{xml_term(t)}</binding>")
         parts.append("</result>\n")
     parts.append("</results>\n</sparql>\n")
     return "".join(parts).encode("utf-8")
