@@ -63,19 +63,24 @@ def graph_prefixes(result: QueryResult) -> dict[str, str]:
 
 
 # ---- SPARQL 1.1 Query Results JSON ------------------------------------------------------------
-def _json_term(term: Term) -> dict[str, str]:
+def json_term(term: object) -> dict[str, object]:
+    """A term as SPARQL 1.1 Query Results JSON; shared by the CLI and the endpoint."""
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, ox.BlankNode):
         return {"type": "bnode", "value": term.value}
     if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
+        out: dict[str, object] = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
         elif term.datatype.value != XSD + "string":
             out["datatype"] = term.datatype.value
         return out
-    return {"type": "triple", "value": str(term)}
+    if isinstance(term, ox.Triple):  # SPARQL 1.2 / RDF-star triple terms
+        return {"type": "triple", "value": {"subject": json_term(term.subject),
+                                            "predicate": json_term(term.predicate),
+                                            "object": json_term(term.object)}}
+    raise TypeError(f"unexpected term {term!r}")
 
 
 def to_json(result: QueryResult) -> str:
@@ -83,7 +88,7 @@ def to_json(result: QueryResult) -> str:
         doc: dict[str, object] = {"head": {}, "boolean": bool(result.boolean)}
     else:
         bindings = [
-            {v: _json_term(t) for v, t in zip(result.variables, row) if t is not None} for row in result.terms
+            {v: json_term(t) for v, t in zip(result.variables, row) if t is not None} for row in result.terms
         ]
         doc = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
     # ensure_ascii=False: Chinese labels stay readable; the output is UTF-8.

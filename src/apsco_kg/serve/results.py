@@ -16,7 +16,7 @@ from xml.sax.saxutils import quoteattr
 
 import pyoxigraph as ox
 
-from ..results import xml_term
+from ..results import json_term, xml_term
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -37,24 +37,6 @@ class Answer:
 
 # --- JSON -----------------------------------------------------------------------------------------
 
-def _json_term(term: object) -> dict[str, object]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, object] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):  # SPARQL 1.2 / RDF-star triple terms
-        return {"type": "triple", "value": {"subject": _json_term(term.subject),
-                                            "predicate": _json_term(term.predicate),
-                                            "object": _json_term(term.object)}}
-    raise TypeError(f"unexpected term {term!r}")
-
 
 def select_json(variables: list[str], rows: list[ox.QuerySolution]) -> bytes:
     bindings = []
@@ -63,7 +45,7 @@ def select_json(variables: list[str], rows: list[ox.QuerySolution]) -> bytes:
         for v in variables:
             t = row[v]
             if t is not None:
-                b[v] = _json_term(t)
+                b[v] = json_term(t)
         bindings.append(b)
     doc = {"head": {"vars": variables}, "results": {"bindings": bindings}}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
