@@ -11,9 +11,10 @@ Files written to the output folder (docs/validate-and-build.md):
 
 Byte-stability: statements are sorted by their N-Triples/N-Quads text (which keeps a subject's
 triples together, since an IRI token cannot contain '>'), serialised with pyoxigraph and
-graph.PREFIXES, no timestamps anywhere, JSON with sorted keys. Cost: one CONSTRUCT or pattern scan
-per output, sorting bytes, and each format serialised once in Rust; only the JSON-LD writer touches
-each statement in Python. Atomicity: every file is first written to a temporary
+graph.PREFIXES, no timestamps anywhere, JSON with sorted keys. Cost: one N-Triples dump of each
+graph inside pyoxigraph, sorting bytes, and each format serialised once in Rust; the JSON-LD writer
+reads the sorted lines as text, one split per statement (bench/, docs/performance.md). Atomicity:
+every file is first written to a temporary
 file in the output folder; only when all of them are written are they moved over the old ones with
 os.replace. A failure before that leaves the previous dumps untouched and removes the temporaries.
 """
@@ -21,20 +22,23 @@ os.replace. A failure before that leaves the previous dumps untouched and remove
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
 from . import graph
-from .graph import INFERRED_GRAPH, ONTOLOGY_GRAPH, RDF_TYPE, KnowledgeGraph
+from .graph import INFERRED_GRAPH, ONTOLOGY_GRAPH, RDF_TYPE, InputError, KnowledgeGraph
 from .settings import ID, Settings
-from .validate import Report, short, validate
+from .validate import MAX_STATEMENT_BYTES, Report, short, union_ntriples, validate
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -102,17 +106,26 @@ class Staging:
 
     def write(self, name: str, produce: Callable[[_HashingFile], object]) -> FileInfo:
         """Call produce(file) to write `name`'s bytes into a fresh temporary file."""
+        with self.open(name) as out:
+            produce(out)
+        return self.infos[name]
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[_HashingFile]:
+        """A fresh temporary file for `name`; its size and hash are recorded when the block ends."""
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.out_dir)
         self.staged[name] = Path(tmp)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; published dumps are world-readable
-        with os.fdopen(fd, "wb") as raw:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as raw:
             out = _HashingFile(raw)
-            produce(out)
+            yield out
             raw.flush()
             os.fsync(raw.fileno())
-        info = FileInfo(name, out.size, out.sha.hexdigest())
-        self.infos[name] = info
-        return info
+        self.infos[name] = FileInfo(name, out.size, out.sha.hexdigest())
+
+    def path(self, name: str) -> Path:
+        """Where `name` is being staged (to read back what was written)."""
+        return self.staged[name]
 
     def remove_leftovers(self, names: Iterable[str]) -> None:
         """Temporaries of a build that was killed (kill -9, power loss) before it could clean up."""
@@ -132,59 +145,81 @@ class Staging:
 
 
 # ---------------------------------------------------------------------------------------------
-# Sorting (the one source of byte-stability)
+# One pass over the store (the one source of byte-stability)
 # ---------------------------------------------------------------------------------------------
-# Sorting is done on N-Triples / N-Quads lines as bytes: pyoxigraph writes each term in one canonical
-# form, so equal statements give equal lines, and sorting bytes costs no Python object per
-# statement. An IRI token ends with '>', which no IRI contains, so lines of one subject stay together
-# (Turtle can then group them with ';'). The other formats are written by parsing these sorted lines
-# back with pyoxigraph's streaming parser, which keeps their order.
-def _sorted_lines(data: bytes) -> list[bytes]:
-    lines = data.splitlines(keepends=True)
-    lines.sort()
-    return lines
+# Each graph is dumped as N-Triples inside pyoxigraph and its lines are sorted as bytes: pyoxigraph
+# writes each term in one canonical form, so equal statements give equal lines, and sorting bytes
+# costs no Python object per statement. An IRI token ends with '>', which no IRI contains, so lines of
+# one subject stay together (Turtle then groups them with ';'). A graph's N-Quads lines are its
+# N-Triples lines with the graph name put before the final " ." (one bytes.replace: a line break
+# inside a literal is always escaped). The curated triples are the sorted, de-duplicated union of
+# the curated graphs' lines; the other formats are written by pyoxigraph's streaming parser reading
+# these lines back, which keeps their order.
+@dataclass
+class DatasetPass:
+    """Walks the graphs once; what it collects on the way feeds the other dumps and void.ttl."""
+
+    kg: KnowledgeGraph
+    graph_sizes: dict[str, int] = field(default_factory=dict)  # named graph IRI -> statements
+    curated_lines: list[bytes] = field(default_factory=list)  # unsorted, with duplicates
+    ontology_lines: list[bytes] = field(default_factory=list)
+    default_lines: list[bytes] = field(default_factory=list)
+    longest_line: int = 0
+    union_triples: int = 0  # set by curated()
+
+    def graphs(self) -> list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]:
+        named: list[ox.NamedNode | ox.BlankNode] = [
+            g for g in self.kg.store.named_graphs() if isinstance(g, (ox.NamedNode, ox.BlankNode))]
+        named.sort(key=lambda g: (isinstance(g, ox.BlankNode), g.value))
+        return [ox.DefaultGraph(), *named]
+
+    def quads(self, nquads: IO[bytes] | _HashingFile) -> Iterator[ox.Quad]:
+        """Write every graph's sorted N-Quads to `nquads` and yield the same quads, graph by graph."""
+        # chain.from_iterable walks each parser in C: a Python `yield from` per quad cost 2 s at 1M.
+        return itertools.chain.from_iterable(
+            ox.parse(chunk, format=ox.RdfFormat.N_QUADS) for chunk in self._chunks(nquads))
+
+    def _chunks(self, nquads: IO[bytes] | _HashingFile) -> Iterator[bytes]:
+        for g in self.graphs():
+            data = self.kg.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) or b""
+            lines = data.splitlines(keepends=True)
+            if not lines:
+                continue
+            lines.sort()
+            self.longest_line = max(self.longest_line, max(map(len, lines)))
+            chunk = b"".join(lines)
+            if isinstance(g, ox.DefaultGraph):  # empty unless a provenance rule is broken
+                self.default_lines = lines
+            else:
+                if isinstance(g, ox.NamedNode):
+                    self.graph_sizes[g.value] = len(lines)
+                if g == ONTOLOGY_GRAPH:
+                    self.ontology_lines = lines
+                elif g != INFERRED_GRAPH:
+                    self.curated_lines += lines
+                chunk = chunk.replace(b" .\n", b" " + str(g).encode("utf-8") + b" .\n")
+            nquads.write(chunk)
+            yield chunk
+
+    def curated(self) -> list[bytes]:
+        """The curated triples as sorted, distinct N-Triples lines (taken out of the pass: call once).
+
+        Also counts the distinct triples of the union of every graph (validate.Report.triples):
+        graph:inferred never repeats a stated triple (graph.add_rdfs_closure), so only the ontology's
+        and the default graph's lines are looked up among the curated ones."""
+        distinct = dict.fromkeys(self.curated_lines)  # distinct, by hash, before one sort
+        self.curated_lines = []
+        others = {line for line in (*self.ontology_lines, *self.default_lines) if line not in distinct}
+        self.union_triples = len(distinct) + len(others) + self.graph_sizes.get(INFERRED_GRAPH.value, 0)
+        lines = list(distinct)
+        del distinct
+        lines.sort()
+        return lines
 
 
-def dataset_nquads(kg: KnowledgeGraph, counts: dict[str, int] | None = None) -> bytes:
-    """Every quad, graph by graph (graphs in IRI order), each graph's lines sorted.
-
-    `counts`, if given, receives each named graph's number of statements (for void:subset)."""
-    chunks: list[bytes] = []
-    named: list[ox.NamedNode | ox.BlankNode] = [
-        g for g in kg.store.named_graphs() if isinstance(g, (ox.NamedNode, ox.BlankNode))]
-    named.sort(key=lambda g: (isinstance(g, ox.BlankNode), g.value))
-    graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph(), *named]
-    for g in graphs:
-        data = ox.serialize(kg.store.quads_for_pattern(None, None, None, g), format=ox.RdfFormat.N_QUADS)
-        lines = _sorted_lines(data or b"")
-        if counts is not None and isinstance(g, ox.NamedNode):
-            counts[g.value] = len(lines)
-        chunks.append(b"".join(lines))  # one bytes object per graph, not one per line: less memory
-    return b"".join(chunks)
-
-
-def _construct_ntriples(kg: KnowledgeGraph, where: str) -> bytes:
-    """Distinct triples matching `where`, as sorted N-Triples (one CONSTRUCT, serialised in Rust)."""
-    result = kg.store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}")
-    assert isinstance(result, ox.QueryTriples)
-    data = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
-    return b"".join(sorted(set(data.splitlines(keepends=True))))
-
-
-def curated_ntriples(kg: KnowledgeGraph) -> bytes:
-    """The union of the curated graphs (all but ontology and inferred), distinct and sorted."""
-    return _construct_ntriples(
-        kg, f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{ONTOLOGY_GRAPH.value}> && ?g != <{INFERRED_GRAPH.value}>)")
-
-
-def ontology_ntriples(kg: KnowledgeGraph) -> bytes:
-    return _construct_ntriples(kg, f"GRAPH <{ONTOLOGY_GRAPH.value}> {{ ?s ?p ?o }}")
-
-
-def _parse(data: bytes, fmt: ox.RdfFormat) -> Iterator[ox.Quad]:
-    """Our own sorted lines, back as terms in the same order (N-Triples gives default-graph quads,
-    which pyoxigraph's triple serializers and the JSON-LD writer take as they are)."""
-    return iter(ox.parse(data, format=fmt))
+def _write_lines(lines: list[bytes], out: _HashingFile, batch: int = 65536) -> None:
+    for i in range(0, len(lines), batch):
+        out.write(b"".join(lines[i:i + batch]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,30 +313,125 @@ class Compactor:
         return node
 
 
-def write_jsonld(triples: Iterable[ox.Triple | ox.Quad], context: dict[str, Any], out: Any) -> None:
-    """Stream {"@context": …, "@graph": [node, …]}: one node per subject, canonical JSON."""
+# The N-Triples of a literal with no backslash and no control character is already the JSON string
+# json.dumps would write (pyoxigraph escapes '"', '\\' and every character below U+0020).
+_NEEDS_JSON_ESCAPE = re.compile(r'[\x00-\x1f\\]')
+
+
+@dataclass
+class JsonLdStats:
+    subjects: int = 0
+    entities: int = 0  # subjects under the entity namespace (void:entities)
+
+
+def write_jsonld(lines: Iterable[bytes], context: dict[str, Any], out: Any) -> JsonLdStats:
+    """Stream {"@context": …, "@graph": [node, …]}: one node per subject, canonical JSON.
+
+    `lines` are sorted, distinct N-Triples lines. They are read as text, not parsed into terms: a
+    line is subject, predicate and object split at the first two spaces (no IRI holds a space), and
+    each node is written with json.dumps's exact bytes (sorted keys, no spaces, no ASCII escaping),
+    so the output equals json.dumps of Compactor.node. A line this reading does not cover (a literal
+    with an escape, a triple term) goes through pyoxigraph's parser and the Compactor.
+    """
     compactor = Compactor(context)
-
-    def dumps(obj: Any) -> bytes:
-        return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-    out.write(b'{"@context":' + dumps(context) + b',\n"@graph":[')
-    first = True
-    for subject, group in _by_subject(triples):
-        out.write((b"\n" if first else b",\n") + dumps(compactor.node(subject, group)))
-        first = False
+    writer = _NodeWriter(compactor)
+    stats = JsonLdStats()
+    entity = "<" + ID
+    out.write(b'{"@context":' + _json(context).encode("utf-8") + b',\n"@graph":[')
+    subject: str | None = None
+    node: dict[str, list[str]] = {}
+    for raw in lines:
+        line = raw.decode("utf-8")
+        s, p, o = line[:-3].split(" ", 2)
+        if s != subject:
+            if subject is not None:
+                out.write(writer.node(subject, node, first=stats.subjects == 1))
+            subject, node = s, {}
+            stats.subjects += 1
+            stats.entities += s.startswith(entity)
+        key, value = writer.pair(p, o, line)
+        found = node.get(key)
+        if found is None:
+            node[key] = [value]
+        else:
+            found.append(value)
+    if subject is not None:
+        out.write(writer.node(subject, node, first=stats.subjects == 1))
     out.write(b"\n]}\n")
+    return stats
 
 
-def _by_subject(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[tuple[Term, list[ox.Triple | ox.Quad]]]:
-    group: list[ox.Triple | ox.Quad] = []
-    for t in triples:
-        if group and t.subject != group[0].subject:
-            yield group[0].subject, group
-            group = []
-        group.append(t)
-    if group:
-        yield group[0].subject, group
+def _json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _quoted(text: str) -> str:
+    """_json of a string that needs no escape: an IRI, a compact IRI, a blank node label, a language tag
+    (pyoxigraph has checked them; none may hold '"', a backslash or a control character)."""
+    return '"' + text + '"'
+
+
+class _NodeWriter:
+    """The JSON text of node objects, from N-Triples tokens, remembering what repeats."""
+
+    def __init__(self, compactor: Compactor):
+        self.c = compactor
+        self.predicates: dict[str, tuple[str, str | None]] = {}  # token -> (JSON key, coercion)
+        self.iris: dict[tuple[str, bool], str] = {}  # (object token, coerced to @id) -> JSON value
+        self.keys: dict[str, str] = {"@id": '"@id"', "@type": '"@type"'}
+        self.rdf_type = "<" + RDF_TYPE.value + ">"
+
+    def pair(self, p: str, o: str, line: str) -> tuple[str, str]:
+        """(key, JSON value) of one statement of the current node."""
+        if p == self.rdf_type and o.startswith("<") and not o.startswith("<<"):
+            return "@type", self._iri_value(o, True)
+        term = self.predicates.get(p)
+        if term is None:
+            iri = p[1:-1]
+            term = self.predicates[p] = self.c.terms.get(iri, (self.c.compact(iri), None))
+        key, coerce = term
+        if o.startswith("<") and not o.startswith("<<"):
+            return key, self._iri_value(o, coerce == "@id")
+        if o.startswith("_:"):
+            return key, '{"@id":' + _quoted(o) + "}"
+        if o.startswith('"'):
+            end = o.rindex('"')
+            body = o[:end + 1]
+            if not _NEEDS_JSON_ESCAPE.search(body, 1, end):
+                return key, self._literal(body, o[end + 1:], coerce)
+        # Escapes or a triple term: let pyoxigraph read the line.
+        quad = next(iter(ox.parse(line.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)))
+        return key, _json(self.c.value(quad.object, coerce))
+
+    def _iri_value(self, token: str, as_string: bool) -> str:
+        found = self.iris.get((token, as_string))
+        if found is None:
+            ref = self.c.compact(token[1:-1])
+            found = self.iris[(token, as_string)] = _quoted(ref) if as_string else '{"@id":' + _quoted(ref) + "}"
+        return found
+
+    def _literal(self, body: str, suffix: str, coerce: str | None) -> str:
+        if suffix.startswith("@"):
+            return '{"@language":' + _quoted(suffix[1:]) + ',"@value":' + body + "}"
+        datatype = suffix[3:-1] if suffix else XSD_STRING
+        if coerce == datatype or (coerce is None and datatype == XSD_STRING):
+            return body
+        if datatype == XSD_STRING:
+            return '{"@value":' + body + "}"
+        return '{"@type":' + _quoted(self.c.compact(datatype)) + ',"@value":' + body + "}"
+
+    def node(self, subject: str, props: dict[str, list[str]], *, first: bool) -> bytes:
+        node_id = self.c.compact(subject[1:-1]) if subject.startswith("<") else subject
+        parts: list[str] = []
+        for key in sorted([*props, "@id"]):  # json.dumps(sort_keys=True) order
+            if key == "@id" and key not in props:
+                parts.append('"@id":' + _quoted(node_id))
+                continue
+            k = self.keys.get(key)
+            if k is None:
+                k = self.keys[key] = _json(key)
+            parts.append(k + ":[" + ",".join(props[key]) + "]")
+        return (b"\n" if first else b",\n") + ("{" + ",".join(parts) + "}").encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,16 +458,12 @@ def _count_rows(kg: KnowledgeGraph, query: str) -> list[tuple[ox.NamedNode, int]
             for row in rows]
 
 
-def subjects_of(curated: bytes) -> set[bytes]:
-    """The distinct subject tokens of N-Triples lines (one C-level split per line, no term objects)."""
-    return {line.split(b" ", 1)[0] for line in curated.splitlines()}
-
-
-def void_triples(settings: Settings, kg: KnowledgeGraph, curated: bytes, graph_sizes: dict[str, int],
-                 infos: dict[str, FileInfo]) -> list[ox.Triple]:
+def void_triples(settings: Settings, kg: KnowledgeGraph, triples: int, subjects: JsonLdStats,
+                 graph_sizes: dict[str, int], infos: dict[str, FileInfo]) -> list[ox.Triple]:
     """The dataset description: counts, class partitions, named graphs as subsets, distributions.
 
-    Counts come from the sorted lines already in memory, or from SPARQL aggregates run in Rust.
+    Counts come from the pass that wrote the dumps (statements per graph, distinct curated triples,
+    subjects counted by the JSON-LD writer), or from SPARQL aggregates run in Rust.
     """
     base = settings.base_iri
     ds = ox.NamedNode(base + "dataset")
@@ -361,13 +487,11 @@ def void_triples(settings: Settings, kg: KnowledgeGraph, curated: bytes, graph_s
     add(ds, DCTERMS + "license", ox.NamedNode("https://creativecommons.org/licenses/by-sa/4.0/"))
     add(ds, VOID + "uriSpace", ox.Literal(ID))
     add(ds, VOID + "vocabulary", ox.NamedNode(graph.PREFIXES["apsco"]))
-    subjects = subjects_of(curated)
-    entity_prefix = b"<" + ID.encode()
-    add(ds, VOID + "triples", count(curated.count(b"\n")))
-    add(ds, VOID + "entities", count(sum(1 for s in subjects if s.startswith(entity_prefix))))
+    add(ds, VOID + "triples", count(triples))
+    add(ds, VOID + "entities", count(subjects.entities))
     add(ds, VOID + "classes", count(one(
         f"{{ SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {in_curated} }} }}")))
-    add(ds, VOID + "distinctSubjects", count(len(subjects)))
+    add(ds, VOID + "distinctSubjects", count(subjects.subjects))
     # Per class, inferred types included, so apsco:Agent counts every state, organization and person.
     per_class = _count_rows(kg, f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} "
                                 f"FILTER(?g != <{ONTOLOGY_GRAPH.value}> && isIRI(?c)) }} GROUP BY ?c")
@@ -411,44 +535,57 @@ def _quote(iri: str) -> str:
 # ---------------------------------------------------------------------------------------------
 def write_dumps(kg: KnowledgeGraph, settings: Settings, out_dir: Path) -> dict[str, FileInfo]:
     """Serialise each format once into staged files, describe them, then move them into place."""
-    staging, infos = stage_dumps(kg, settings, out_dir)
-    staging.commit()
-    return infos
+    staged = stage_dumps(kg, settings, out_dir)
+    staged.staging.commit()
+    return staged.infos
 
 
-def stage_dumps(kg: KnowledgeGraph, settings: Settings, out_dir: Path) -> tuple[Staging, dict[str, FileInfo]]:
-    """Every dump written to temporary files in out_dir, not yet moved into place (see Staging)."""
+@dataclass(frozen=True)
+class Staged:
+    staging: Staging
+    infos: dict[str, FileInfo]
+    union_triples: int  # distinct triples of every graph together (validate.Report.triples)
+
+
+def stage_dumps(kg: KnowledgeGraph, settings: Settings, out_dir: Path) -> Staged:
+    """Every dump written to temporary files in out_dir, not yet moved into place (see Staging).
+
+    Memory stays bounded by the store plus one copy of the curated lines: N-Quads and TriG are
+    written together, graph by graph, as the pass goes; Turtle is written by reading apsco.nt back
+    from its staged file.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    graph_sizes: dict[str, int] = {}
-    dataset = dataset_nquads(kg, graph_sizes)
-    curated = curated_ntriples(kg)
-    ontology = ontology_ntriples(kg)
     context = load_context(settings)
-
-    def raw(data: bytes) -> Any:
-        return lambda out: out.write(data)
-
-    def rdf(data: bytes, source: ox.RdfFormat, target: ox.RdfFormat, prefixes: dict[str, str]) -> Any:
-        return lambda out: ox.serialize(_parse(data, source), _as_io(out), target, prefixes=prefixes, base_iri=DUMP_BASE)
-
     staging = Staging(out_dir)
     staging.remove_leftovers([*MEDIA_TYPES, "void.ttl", "SHA256SUMS"])
     try:
-        staging.write("apsco.ttl", rdf(curated, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, DUMP_PREFIXES))
-        staging.write("apsco.nt", raw(curated))
-        staging.write("apsco.jsonld", lambda out: write_jsonld(_parse(curated, ox.RdfFormat.N_TRIPLES), context, out))
-        staging.write("apsco.trig", rdf(dataset, ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, DUMP_PREFIXES))
-        staging.write("apsco.nq", raw(dataset))
-        staging.write("ontology.ttl", rdf(ontology, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE, DUMP_PREFIXES))
-        description = void_triples(settings, kg, curated, graph_sizes, dict(staging.infos))
+        walk = DatasetPass(kg)
+        with staging.open("apsco.nq") as nquads, staging.open("apsco.trig") as trig:
+            ox.serialize(walk.quads(nquads), _as_io(trig), ox.RdfFormat.TRIG, prefixes=DUMP_PREFIXES, base_iri=DUMP_BASE)
+        if walk.longest_line > MAX_STATEMENT_BYTES:
+            union_ntriples(kg)  # raises InputError naming the statement and its file
+        curated = walk.curated()
+        staging.write("apsco.nt", lambda out: _write_lines(curated, out))
+        staging.write("apsco.ttl", lambda out: ox.serialize(
+            ox.parse(path=staging.path("apsco.nt"), format=ox.RdfFormat.N_TRIPLES), _as_io(out),
+            ox.RdfFormat.TURTLE, prefixes=DUMP_PREFIXES, base_iri=DUMP_BASE))
+        stats: list[JsonLdStats] = []
+        staging.write("apsco.jsonld", lambda out: stats.append(write_jsonld(curated, context, out)))
+        triples = len(curated)
+        del curated
+        ontology = b"".join(walk.ontology_lines)
+        staging.write("ontology.ttl", lambda out: ox.serialize(
+            ox.parse(ontology, format=ox.RdfFormat.N_TRIPLES), _as_io(out), ox.RdfFormat.TURTLE,
+            prefixes=DUMP_PREFIXES, base_iri=DUMP_BASE))
+        description = void_triples(settings, kg, triples, stats[0], walk.graph_sizes, dict(staging.infos))
         staging.write("void.ttl", lambda out: ox.serialize(description, _as_io(out), ox.RdfFormat.TURTLE, prefixes=VOID_PREFIXES))
         sums = "".join(f"{staging.infos[n].sha256}  {n}\n" for n in sorted(staging.infos)).encode("ascii")
-        staging.write("SHA256SUMS", raw(sums))
+        staging.write("SHA256SUMS", lambda out: out.write(sums))
         infos = dict(staging.infos)
     except BaseException:
         staging.discard()
         raise
-    return staging, infos
+    return Staged(staging, infos, walk.union_triples)
 
 
 def build(settings: Settings, out_dir: Path | None = None) -> BuildResult:
@@ -459,37 +596,49 @@ def build(settings: Settings, out_dir: Path | None = None) -> BuildResult:
     # child validates (sharing the store copy-on-write) while this process stages the dumps, and they
     # are moved into place only if the data conforms. Outcomes are those of validating first: a
     # validation error or non-conforming data wins over a failure of the dumps, and nothing is
-    # published (nor an absent out folder created) unless the data conforms.
+    # published (nor an absent out folder created) unless the data conforms. The dumps make the two
+    # whole-graph checks of validation (statement length, distinct triples) as they go.
     from .fastshacl import background
 
     created = not out.exists()
-    pending = background.start(lambda: validate(kg, settings))
+    pending = background.start(lambda: validate(kg, settings, for_build=True))
     try:
-        staging, infos = stage_dumps(kg, settings, out)
+        staged = stage_dumps(kg, settings, out)
+    except InputError:  # a statement over MAX_STATEMENT_BYTES: validating first raises it too
+        pending.cancel()
+        _remove_if_created(out, created)
+        raise
     except Exception:
         try:
             report = pending.result()  # raises the validation error first, as validating first would
         finally:
             _remove_if_created(out, created)
         if not report.conforms:
-            return BuildResult(report=report, published=False, out_dir=out)
+            return BuildResult(report=_counted(report, kg), published=False, out_dir=out)
         raise
     except BaseException:  # interrupted: stop the child too
         pending.cancel()
         _remove_if_created(out, created)
         raise
     try:
-        report = pending.result()
+        report = replace(pending.result(), triples=staged.union_triples)
     except BaseException:
-        staging.discard()
+        staged.staging.discard()
         _remove_if_created(out, created)
         raise
     if not report.conforms:
-        staging.discard()
+        staged.staging.discard()
         _remove_if_created(out, created)
         return BuildResult(report=report, published=False, out_dir=out)
-    staging.commit()
-    return BuildResult(report=report, published=True, out_dir=out, files=infos)
+    staged.staging.commit()
+    return BuildResult(report=report, published=True, out_dir=out, files=staged.infos)
+
+
+def _counted(report: Report, kg: KnowledgeGraph) -> Report:
+    """A for_build report whose dumps failed: count its triples here."""
+    from .validate import distinct_triples
+
+    return replace(report, triples=distinct_triples(kg))
 
 
 def _remove_if_created(out: Path, created: bool) -> None:
