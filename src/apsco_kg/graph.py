@@ -222,12 +222,21 @@ class KnowledgeGraph:
     """
 
     store: ox.Store
-    problems: list[StructuralProblem] = field(default_factory=list)
     # The files loaded, in order, with their explicit format (None: by extension).
     files: list[tuple[Path, str | None]] = field(default_factory=list)
     settings: Settings | None = field(default=None, repr=False, compare=False)
     _query_store: ox.Store | None = field(default=None, repr=False, compare=False)
     _origins: dict[str, set[str]] | None = field(default=None, repr=False, compare=False)
+    _problems: list[StructuralProblem] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def problems(self) -> list[StructuralProblem]:
+        """Breaches of the provenance rules in the loaded files (store_provenance_problems).
+
+        Worked out on first use: `apsco-kg build` asks in its validation child, beside the dumps."""
+        if self._problems is None:
+            self._problems = store_provenance_problems(self.store, self.files, self.settings or Settings())
+        return self._problems
 
     @property
     def origins(self) -> dict[str, set[str]]:
@@ -421,7 +430,6 @@ def load(
     for path, fmt in files:
         load_rdf(kg.store, path, settings, fmt)
     kg.files = files
-    kg.problems.extend(store_provenance_problems(kg.store, files, settings))
     add_rdfs_closure(kg.store)
     return kg
 
@@ -434,7 +442,9 @@ def store_provenance_problems(store: ox.Store, files: list[tuple[Path, str | Non
     node). Only if something is are the files parsed again to say which file holds which problem.
     """
     outside = next(store.quads_for_pattern(None, None, None, ox.DefaultGraph()), None) is not None
-    blank = bool(store.query("ASK { GRAPH ?g { ?s ?p ?o } FILTER(isBlank(?s) || isBlank(?o) || isBlank(?g)) }"))
+    blank = bool(store.query(
+        f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {ONTOLOGY_GRAPH} && ?g != {INFERRED_GRAPH} && "
+        "(isBlank(?s) || isBlank(?o) || isBlank(?g))) }"))
     if not (outside or blank):
         return []
     problems: list[StructuralProblem] = []
