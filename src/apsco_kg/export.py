@@ -627,7 +627,7 @@ def build(settings: Settings, out_dir: Path | None = None) -> BuildResult:
     out = Path(out_dir) if out_dir is not None else settings.out_dir
     kg = graph.load(settings)
     # Validating and writing the dumps only read the store and do not depend on each other: a forked
-    # child validates (sharing the store copy-on-write) while this process stages the dumps, and they
+    # child validates (it inherits the loaded store) while this process stages the dumps, and they
     # are moved into place only if the data conforms. Outcomes are those of validating first: a
     # validation error or non-conforming data wins over a failure of the dumps, and nothing is
     # published (nor an absent out folder created) unless the data conforms. The dumps make the two

@@ -2,10 +2,11 @@
 
 Validation and serialisation both only read the loaded store and do not depend on each other, and
 neither can run in a thread beside the other (pyoxigraph keeps the GIL while it iterates). A forked
-child shares the parent's memory copy-on-write, so it sees the whole store without reloading it,
-and the machine's second core validates while the first writes the dumps. The child sends back
-its result (or its exception) through a pipe, pickled, and leaves with os._exit so it never runs
-the parent's cleanup.
+child sees the whole store without reloading it, and the machine's second core validates while the
+first writes the dumps. (The store's pages do not stay shared: reading a pyoxigraph store writes to
+its nodes, so each process ends up with its own copy of what it reads; docs/performance.md.) The
+child sends back its result (or its exception) through a pipe, pickled, and leaves with os._exit so
+it never runs the parent's cleanup.
 
 Where fork is not available (not Linux) the function simply runs inline.
 """
