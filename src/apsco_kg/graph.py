@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 from .settings import GRAPH, ID, ONTOLOGY, Settings
 
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 SUBPROP = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subPropertyOf")
@@ -255,7 +256,7 @@ class KnowledgeGraph:
                     quads = read_rdf(path, settings, fmt)
                 except InputError:  # changed or gone since it was loaded: it cannot be attributed
                     continue
-                for subject in {q.subject.value for q in quads}:  # each subject once, not once per quad
+                for subject in {str(q.subject.value) for q in quads if not isinstance(q.subject, ox.Triple)}:
                     origins[subject].add(where)
             self._origins = origins
         return self._origins
@@ -278,7 +279,7 @@ class KnowledgeGraph:
             if q.graph_name not in (ONTOLOGY_GRAPH, INFERRED_GRAPH):
                 yield q
 
-    def query(self, sparql: str, substitutions: dict[str, ox.Term] | None = None) -> object:
+    def query(self, sparql: str, substitutions: dict[str, Term] | None = None) -> object:
         subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
         return self.query_store.query(sparql, substitutions=subs or None, prefixes=PREFIXES)
 
@@ -324,19 +325,19 @@ def load_ontology(settings: Settings) -> list[ox.Quad]:
     return quads
 
 
-def _hierarchy(store: ox.Store) -> tuple[dict[ox.Term, set[ox.Term]], dict[ox.Term, set[ox.Term]]]:
+def _hierarchy(store: ox.Store) -> tuple[dict[Term, set[Term]], dict[Term, set[Term]]]:
     """(class -> all its superclasses, property -> all its superproperties), from every graph."""
-    sub_class: dict[ox.Term, set[ox.Term]] = defaultdict(set)
-    sub_prop: dict[ox.Term, set[ox.Term]] = defaultdict(set)
+    sub_class: dict[Term, set[Term]] = defaultdict(set)
+    sub_prop: dict[Term, set[Term]] = defaultdict(set)
     for q in store.quads_for_pattern(None, SUBCLASS, None, None):
         sub_class[q.subject].add(q.object)
     for q in store.quads_for_pattern(None, SUBPROP, None, None):
         sub_prop[q.subject].add(q.object)
 
-    def closure(direct: dict[ox.Term, set[ox.Term]]) -> dict[ox.Term, set[ox.Term]]:
-        result: dict[ox.Term, set[ox.Term]] = {}
+    def closure(direct: dict[Term, set[Term]]) -> dict[Term, set[Term]]:
+        result: dict[Term, set[Term]] = {}
         for start in direct:
-            seen: set[ox.Term] = set()
+            seen: set[Term] = set()
             todo = list(direct[start])
             while todo:
                 t = todo.pop()
@@ -397,7 +398,8 @@ def rdfs_closure(store: ox.Store) -> list[ox.Quad]:
                 continue
             s, o = q.subject, q.object
             for p in ups:
-                inferred.add(ox.Triple(s, p, o))
+                if isinstance(p, ox.NamedNode):  # only an IRI can be a predicate
+                    inferred.add(ox.Triple(s, p, o))
     # Types come from asserted and from property-inferred rdf:type triples alike.
     typed = [(q.subject, cls) for cls, ups in supers.items() if ups
              for q in store.quads_for_pattern(None, RDF_TYPE, cls, None) if q.graph_name not in skip]

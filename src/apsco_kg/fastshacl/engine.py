@@ -121,13 +121,13 @@ class DataGraph:
         return d
 
     def inverse(self, p: ox.NamedNode) -> dict[Term, Values]:
-        d = self._inverse.get(p)
-        if d is None:
-            d = {}
+        found = self._inverse.get(p)
+        if found is None:
+            d: dict[Term, set[Term]] = {}
             for q in self.store.quads_for_pattern(None, p, None, None):
                 d.setdefault(q.object, set()).add(q.subject)
-            self._inverse[p] = d
-        return d
+            found = self._inverse[p] = cast("dict[Term, Values]", d)  # dict is invariant; sets are Values
+        return found
 
     def values(self, shape: Shape) -> dict[Term, Values]:
         """focus -> value nodes of a property shape's path."""
@@ -137,13 +137,13 @@ class DataGraph:
         text = shape.path_text or ""
         if text.startswith("^(<") and text.endswith(">)") and " " not in text:
             return self.inverse(ox.NamedNode(text[3:-2]))
-        d = self._paths.get(text)
-        if d is None:
-            d = {}
+        found = self._paths.get(text)
+        if found is None:
+            d: dict[Term, set[Term]] = {}
             for row in self.store.query(f"SELECT DISTINCT ?s ?o WHERE {{ ?s {text} ?o }}", use_default_graph_as_union=True):  # type: ignore[union-attr]
                 d.setdefault(row["s"], set()).add(row["o"])
-            self._paths[text] = d
-        return d
+            found = self._paths[text] = cast("dict[Term, Values]", d)
+        return found
 
     def focus_nodes(self, shape: Shape) -> set[Term]:
         nodes: set[Term] = set()
