@@ -18,6 +18,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from apsco_kg.graph import transitive_closure
+
 REPO = Path(__file__).resolve().parent.parent
 BASE = "https://w3id.org/apsco/"
 
@@ -49,20 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     for s, _, o in ds.triples((None, RDFS.subPropertyOf, None)):
         sub_prop[s].add(o)
 
-    def close(direct: dict[Any, set[Any]]) -> dict[Any, set[Any]]:
-        out: dict[Any, set[Any]] = {}
-        for start in direct:
-            seen: set[Any] = set()
-            todo = list(direct[start])
-            while todo:
-                t = todo.pop()
-                if t not in seen and t != start:
-                    seen.add(t)
-                    todo.extend(direct.get(t, ()))
-            out[start] = seen
-        return out
-
-    supers, super_props = close(sub_class), close(sub_prop)
+    supers, super_props = transitive_closure(sub_class), transitive_closure(sub_prop)
     data_graphs = [g for g in ds.graphs() if g.identifier not in (onto.identifier, inferred.identifier)]
     new: set[tuple[Any, Any, Any]] = set()
     for g in data_graphs:

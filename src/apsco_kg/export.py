@@ -38,7 +38,7 @@ import pyoxigraph as ox
 from . import graph
 from .graph import INFERRED_GRAPH, ONTOLOGY_GRAPH, RDF_TYPE, InputError, KnowledgeGraph
 from .settings import ID, Settings
-from .validate import MAX_STATEMENT_BYTES, Report, short, union_ntriples, validate
+from .validate import MAX_STATEMENT_BYTES, Report, distinct_triples, short, union_ntriples, validate
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -457,8 +457,8 @@ class _NodeWriter:
     def node(self, subject: str, props: dict[str, list[str]], *, first: bool) -> bytes:
         node_id = self.c.compact(subject[1:-1]) if subject.startswith("<") else subject
         parts: list[str] = []
-        for key in sorted([*props, "@id"]):  # json.dumps(sort_keys=True) order
-            if key == "@id" and key not in props:
+        for key in sorted([*props, "@id"]):  # json.dumps(sort_keys=True) order; no term compacts to "@id"
+            if key == "@id":
                 parts.append('"@id":' + _quoted(node_id))
                 continue
             k = self.keys.get(key)
@@ -670,8 +670,6 @@ def build(settings: Settings, out_dir: Path | None = None) -> BuildResult:
 
 def _counted(report: Report, kg: KnowledgeGraph) -> Report:
     """A for_build report whose dumps failed: count its triples here."""
-    from .validate import distinct_triples
-
     return replace(report, triples=distinct_triples(kg))
 
 

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 
 from .settings import GRAPH, ID, ONTOLOGY, Settings
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+H = TypeVar("H", bound=Hashable)
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 SUBPROP = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subPropertyOf")
@@ -325,6 +327,22 @@ def load_ontology(settings: Settings) -> list[ox.Quad]:
     return quads
 
 
+def transitive_closure(direct: Mapping[H, Iterable[H]]) -> dict[H, set[H]]:
+    """node -> every node reachable from it by one or more steps (itself left out), for each node
+    with direct links: the subclass and subproperty hierarchies (also used by bench/plain.py)."""
+    result: dict[H, set[H]] = {}
+    for start in direct:
+        seen: set[H] = set()
+        todo = list(direct[start])
+        while todo:
+            t = todo.pop()
+            if t not in seen and t != start:
+                seen.add(t)
+                todo.extend(direct.get(t, ()))
+        result[start] = seen
+    return result
+
+
 def _hierarchy(store: ox.Store) -> tuple[dict[Term, set[Term]], dict[Term, set[Term]]]:
     """(class -> all its superclasses, property -> all its superproperties), from every graph."""
     sub_class: dict[Term, set[Term]] = defaultdict(set)
@@ -333,21 +351,7 @@ def _hierarchy(store: ox.Store) -> tuple[dict[Term, set[Term]], dict[Term, set[T
         sub_class[q.subject].add(q.object)
     for q in store.quads_for_pattern(None, SUBPROP, None, None):
         sub_prop[q.subject].add(q.object)
-
-    def closure(direct: dict[Term, set[Term]]) -> dict[Term, set[Term]]:
-        result: dict[Term, set[Term]] = {}
-        for start in direct:
-            seen: set[Term] = set()
-            todo = list(direct[start])
-            while todo:
-                t = todo.pop()
-                if t not in seen and t != start:
-                    seen.add(t)
-                    todo.extend(direct.get(t, ()))
-            result[start] = seen
-        return result
-
-    return closure(sub_class), closure(sub_prop)
+    return transitive_closure(sub_class), transitive_closure(sub_prop)
 
 
 def add_rdfs_closure(store: ox.Store) -> None:
